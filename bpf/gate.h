@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * gate.h - the contract between the BPF gate and userspace.
+ *
+ * Included by bpf/gate.bpf.c and by every userspace file that touches the
+ * maps. Addresses are always 16 bytes: IPv4 is stored IPv4-mapped
+ * (::ffff:a.b.c.d), so one hash map and one LPM trie serve both families
+ * and the BPF program has a single lookup call site per map (which keeps the
+ * verifier's inlining of the hash lookup). Times are CLOCK_BOOTTIME
+ * nanoseconds, the clock of bpf_ktime_get_boot_ns(): wall-clock jumps do not
+ * move an expiry, and time spent suspended counts.
+ */
+#ifndef POPGATE_GATE_H
+#define POPGATE_GATE_H
+
+#include <linux/types.h>
+
+#define GATE_USER_LEN 32        /* user name kept per address, NUL-padded */
+#define GATE_MAX_PORTS 16       /* gated destination ports */
+#define GATE_AUTH_MAX_DEFAULT 1048576
+#define GATE_TRUST_MAX 4096
+#define GATE_CONFIG_MAGIC 0x706f7067u /* "popg": config was initialised */
+
+/* Names of the pinned objects under the pin directory. */
+#define GATE_PIN_DIR_DEFAULT "/sys/fs/bpf/popgate"
+#define GATE_MAP_AUTH   "gate_auth"
+#define GATE_MAP_TRUST  "gate_trust"
+#define GATE_MAP_CONFIG "gate_config"
+#define GATE_MAP_STATS  "gate_stats"
+
+/* Key of gate_auth: the client address, IPv4 as IPv4-mapped IPv6. */
+struct gate_addr {
+	__u8 addr[16];
+};
+
+/* Value of gate_auth: who opened this address and until when. */
+struct gate_auth {
+	__u64 expires_ns;       /* CLOCK_BOOTTIME; refused from this instant */
+	__u64 authorized_ns;    /* CLOCK_BOOTTIME of the login that set it */
+	char user[GATE_USER_LEN];
+};
+
+/* Key of gate_trust (LPM trie); IPv4 prefixes are ::ffff:0:0/96 + len. */
+struct gate_prefix {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+enum gate_action {
+	GATE_ACTION_DROP = 0,
+	GATE_ACTION_REJECT = 1, /* answer the SYN with a RST (XDP only) */
+};
+
+/* The single value of gate_config (array, key 0). */
+struct gate_config {
+	__u32 magic;            /* GATE_CONFIG_MAGIC once userspace set it */
+	__u32 action;           /* enum gate_action */
+	__u32 nports;
+	__u32 has_trust;        /* 0: skip the LPM lookup on the fast path */
+	__u16 ports[GATE_MAX_PORTS]; /* host byte order */
+};
+
+/*
+ * Verdict counters, one per outcome of the decision. The X-macro keeps the
+ * enum (used by the BPF program to index), the struct (what `bpftool map
+ * dump` shows with field names) and userspace's names in one place.
+ */
+#define GATE_COUNTERS(X)                                                      \
+	X(not_gated)          /* not a new TCP connection to a gated port */  \
+	X(pass_authorized)    /* new connection, source authorized */         \
+	X(pass_trusted)       /* new connection, source in a trusted prefix */\
+	X(drop_unauthorized)  /* new connection, source unknown */            \
+	X(drop_expired)       /* new connection, authorization expired */     \
+	X(drop_fragment)      /* fragment that could hide/rewrite a TCP header */\
+	X(drop_unparsable)    /* header chain longer than the parser walks */ \
+	X(pass_malformed)     /* truncated/invalid: the stack drops it itself */\
+	X(reject_sent)        /* RSTs sent for drops (action reject, XDP) */
+
+enum gate_counter {
+#define GATE_COUNTER_ENUM(name) GATE_##name,
+	GATE_COUNTERS(GATE_COUNTER_ENUM)
+#undef GATE_COUNTER_ENUM
+	GATE_COUNTER_MAX
+};
+
+/* The single value of gate_stats (per-CPU array, key 0). */
+struct gate_stats {
+#define GATE_COUNTER_FIELD(name) __u64 name;
+	GATE_COUNTERS(GATE_COUNTER_FIELD)
+#undef GATE_COUNTER_FIELD
+};
+
+#endif
