@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * gate.bpf.c - the popgate data path: parse -> decide -> count.
+ *
+ * A TCP segment with SYN and without ACK to a gated port is a new SMTP
+ * connection. It passes when its source is authorized (gate_auth, expiry in
+ * the future by CLOCK_BOOTTIME) or trusted (gate_trust); otherwise it is
+ * dropped. Everything else passes, so sessions opened while authorized
+ * survive expiry and POP3/IMAP stay reachable.
+ *
+ * Parsing rules that keep the gate closed (see README "Security model"):
+ *  - A packet the stack will drop by itself (truncated, bad IP header) passes:
+ *    it cannot open a connection, and dropping it could hurt other traffic.
+ *  - A fragment that could carry or rewrite the TCP ports/flags is dropped:
+ *    a first fragment without a complete TCP header, and a non-first
+ *    fragment at offset 8 or 16 (RFC 1858 tiny/overlapping fragments).
+ *    Later fragments pass: without their first fragment they never
+ *    reassemble into anything.
+ *  - An IPv6 header chain longer than we walk is dropped: the stack would
+ *    walk it and could find a SYN we never saw.
+ *  - Header lengths are bounded by the IP length fields, not only by the
+ *    frame: bytes in Ethernet padding are not part of the packet.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "gate.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * No preallocation: only userspace inserts, and an operator sizing the map
+ * for a million customers should not pay for a million entries up front.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GATE_AUTH_MAX_DEFAULT);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct gate_addr);
+	__type(value, struct gate_auth);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gate_auth SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, GATE_TRUST_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct gate_prefix);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gate_trust SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gate_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gate_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gate_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gate_stats SEC(".maps");
+
+#define VLAN_MAX 2
+#define IPV6_EXT_MAX 8
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+#define IP6_OFFSET 0xfff8
+#define IP6_MF 0x0001
+/* A non-first fragment below this offset (in 8-byte units) overlaps TCP
+ * bytes 0..19, where the ports and flags live. */
+#define FRAG_MIN_SAFE_OFFSET 3
+#define TCP_MIN_LEN 20
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct ipv6_frag {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 id;
+};
+
+/* Where the TCP header is, once the network layer is parsed. */
+struct l4 {
+	void *tcp;
+	void *limit;       /* end of the IP packet as the stack will see it */
+	bool first_frag;   /* more fragments follow this one */
+};
+
+static __always_inline bool is_ipv6_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
+	       nh == IPPROTO_FRAGMENT || nh == IPPROTO_AH;
+}
+
+/*
+ * Bytes [p, p+n) are inside the frame and the IP packet. When they are not:
+ * a fragment that leaves the TCP header to a later fragment is dropped; a
+ * header the stack will find truncated passes; a header cut off by the
+ * linear part of an skb (tc) that the packet does have is unparsable.
+ */
+static __always_inline int need(void *p, __u32 n, void *end, void *limit,
+				bool first_frag, bool beyond_end)
+{
+	if (p + n <= end && p + n <= limit)
+		return -1;
+	if (first_frag)
+		return GATE_drop_fragment;
+	if (p + n > end && beyond_end && p + n <= limit)
+		return GATE_drop_unparsable;
+	return GATE_pass_malformed;
+}
+
+static __always_inline int parse_ipv4(void *pos, void *end, bool beyond_end,
+				      struct gate_addr *src, struct l4 *l4)
+{
+	struct iphdr *ip = pos;
+	__u32 hlen, tot;
+	__u16 frag;
+
+	if ((void *)(ip + 1) > end)
+		return beyond_end ? GATE_drop_unparsable : GATE_pass_malformed;
+	hlen = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (ip->version != 4 || hlen < sizeof(*ip) || hlen > tot)
+		return GATE_pass_malformed;
+	if (ip->protocol != IPPROTO_TCP)
+		return GATE_not_gated;
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & IP_OFFSET)
+		return (frag & IP_OFFSET) < FRAG_MIN_SAFE_OFFSET ? GATE_drop_fragment
+								 : GATE_not_gated;
+	l4->first_frag = frag & IP_MF;
+	l4->tcp = pos + hlen;
+	l4->limit = pos + tot;
+	__builtin_memset(src, 0, sizeof(*src));
+	src->addr[10] = 0xff;
+	src->addr[11] = 0xff;
+	__builtin_memcpy(&src->addr[12], &ip->saddr, 4);
+	return -1;
+}
+
+static __always_inline int parse_ipv6(void *pos, void *end, bool beyond_end,
+				      struct gate_addr *src, struct l4 *l4)
+{
+	struct ipv6hdr *ip6 = pos;
+	void *cur = ip6 + 1;
+	__u32 plen;
+	__u8 nh;
+	int v;
+
+	if ((void *)(ip6 + 1) > end)
+		return beyond_end ? GATE_drop_unparsable : GATE_pass_malformed;
+	if (ip6->version != 6)
+		return GATE_pass_malformed;
+	plen = bpf_ntohs(ip6->payload_len);
+	/* Payload length 0 is a jumbogram: its real length is the frame's. */
+	l4->limit = plen ? cur + plen : end;
+	l4->first_frag = false;
+	nh = ip6->nexthdr;
+
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		__u8 *h = cur;
+		__u32 len;
+
+		if (nh == IPPROTO_TCP)
+			break;
+		if (!is_ipv6_ext(nh))
+			return GATE_not_gated;
+		v = need(cur, 8, end, l4->limit, l4->first_frag, beyond_end);
+		if (v >= 0)
+			return v;
+		if (nh == IPPROTO_FRAGMENT) {
+			struct ipv6_frag *fh = cur;
+			__u16 off = bpf_ntohs(fh->frag_off);
+
+			if (off & IP6_OFFSET) {
+				if ((off >> 3) < FRAG_MIN_SAFE_OFFSET &&
+				    (fh->nexthdr == IPPROTO_TCP || is_ipv6_ext(fh->nexthdr)))
+					return GATE_drop_fragment;
+				return GATE_not_gated;
+			}
+			/* Offset 0 without M is an atomic fragment: a whole packet. */
+			l4->first_frag = off & IP6_MF;
+			len = 8;
+		} else if (nh == IPPROTO_AH) {
+			len = ((__u32)h[1] + 2) * 4;
+		} else {
+			len = ((__u32)h[1] + 1) * 8;
+		}
+		nh = h[0];
+		cur += len;
+	}
+	if (nh != IPPROTO_TCP)
+		return GATE_drop_unparsable;
+	l4->tcp = cur;
+	__builtin_memcpy(src->addr, &ip6->saddr, 16);
+	return -1;
+}
+
+/* The decision: returns the counter that describes what happened. */
+static __always_inline int gate_decide(void *data, void *end, bool beyond_end)
+{
+	struct gate_config *cfg;
+	struct gate_auth *auth;
+	struct gate_addr src;
+	struct ethhdr *eth = data;
+	struct tcphdr *th;
+	struct l4 l4;
+	bool expired = false, gated = false;
+	void *pos;
+	__u16 proto, dport;
+	__u32 zero = 0;
+	int v;
+
+	if ((void *)(eth + 1) > end)
+		return GATE_pass_malformed;
+	proto = eth->h_proto;
+	pos = eth + 1;
+#pragma unroll
+	for (int i = 0; i < VLAN_MAX; i++) {
+		struct vlan_hdr *vh = pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end)
+			return GATE_pass_malformed;
+		proto = vh->encap_proto;
+		pos = vh + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		v = parse_ipv4(pos, end, beyond_end, &src, &l4);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		v = parse_ipv6(pos, end, beyond_end, &src, &l4);
+	else
+		return GATE_not_gated;
+	if (v >= 0)
+		return v;
+
+	v = need(l4.tcp, TCP_MIN_LEN, end, l4.limit, l4.first_frag, beyond_end);
+	if (v >= 0)
+		return v;
+	th = l4.tcp;
+	if (!th->syn || th->ack)
+		return GATE_not_gated;
+
+	cfg = bpf_map_lookup_elem(&gate_config, &zero);
+	if (!cfg)
+		return GATE_not_gated;
+	dport = bpf_ntohs(th->dest);
+	for (__u32 i = 0; i < GATE_MAX_PORTS; i++) {
+		if (i >= cfg->nports)
+			break;
+		if (cfg->ports[i] == dport) {
+			gated = true;
+			break;
+		}
+	}
+	if (!gated)
+		return GATE_not_gated;
+
+	/* One lookup call site for both families keeps it inlined. */
+	auth = bpf_map_lookup_elem(&gate_auth, &src);
+	if (auth) {
+		/* The clock costs more than the lookup: read it only on a hit. */
+		if (bpf_ktime_get_boot_ns() < auth->expires_ns)
+			return GATE_pass_authorized;
+		expired = true;
+	}
+	if (cfg->has_trust) {
+		struct gate_prefix key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, src.addr, 16);
+		if (bpf_map_lookup_elem(&gate_trust, &key))
+			return GATE_pass_trusted;
+	}
+	return expired ? GATE_drop_expired : GATE_drop_unauthorized;
+}
+
+static __always_inline bool is_drop(int v)
+{
+	return v == GATE_drop_unauthorized || v == GATE_drop_expired ||
+	       v == GATE_drop_fragment || v == GATE_drop_unparsable;
+}
+
+static __always_inline void count(int v)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&gate_stats, &zero);
+
+	if (c && v >= 0 && v < GATE_COUNTER_MAX)
+		c[v]++;
+}
+
+SEC("xdp")
+int popgate_xdp(struct xdp_md *ctx)
+{
+	int v = gate_decide((void *)(long)ctx->data, (void *)(long)ctx->data_end, false);
+
+	count(v);
+	return is_drop(v) ? XDP_DROP : XDP_PASS;
+}
+
+/* Headers beyond this many bytes are not looked at in tc (see need()). */
+#define TC_PULL_LEN 512
+
+SEC("tc")
+int popgate_tc(struct __sk_buff *skb)
+{
+	__u32 want = skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN;
+	int v;
+
+	/* The headers may sit outside the skb's linear part; bring them in. */
+	if (skb->data_end - skb->data < want)
+		bpf_skb_pull_data(skb, want);
+	v = gate_decide((void *)(long)skb->data, (void *)(long)skb->data_end,
+			skb->len > skb->data_end - skb->data);
+	count(v);
+	/* UNSPEC, not OK: let any later filter on the hook have its say. */
+	return is_drop(v) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+}

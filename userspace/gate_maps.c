@@ -1,0 +1,514 @@
+/*
+ * gate_maps.c - see gate_maps.h. Functions that know a path report their own
+ * errors; the per-entry operations return -errno for the caller, who knows
+ * which address or prefix was meant.
+ */
+#include "gate_maps.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gate.skel.h"
+#include "msg.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+static const uint16_t default_ports[] = { 25, 465, 2525 };
+
+const char *const gate_counter_names[GATE_COUNTER_MAX] = {
+#define GATE_COUNTER_NAME(name) #name,
+	GATE_COUNTERS(GATE_COUNTER_NAME)
+#undef GATE_COUNTER_NAME
+};
+
+const char *gate_pin_dir(const char *opt)
+{
+	const char *env = getenv("POPGATE_PIN_DIR");
+
+	if (opt && *opt)
+		return opt;
+	return env && *env ? env : GATE_PIN_DIR_DEFAULT;
+}
+
+int gate_pin_path(char *buf, size_t len, const char *pin_dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", pin_dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int gate_pin_dir_prepare(const char *pin_dir)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (pin_dir[0] != '/' || strlen(pin_dir) >= sizeof(parent)) {
+		msg(LOG_ERR, "pin dir %s: must be an absolute path", pin_dir);
+		return -EINVAL;
+	}
+	strcpy(parent, pin_dir);
+	slash = strrchr(parent, '/');
+	*(slash == parent ? slash + 1 : slash) = '\0';
+	if (!is_bpffs(parent)) {
+		/* systemd mounts it on a normal host; without systemd nobody does. */
+		if (strcmp(parent, BPFFS_ROOT) != 0) {
+			msg(LOG_ERR, "pin dir %s: %s is not on a BPF filesystem (bpffs)", pin_dir, parent);
+			return -ENOTDIR;
+		}
+		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
+			int err = -errno;
+
+			msg(LOG_ERR, "mounting bpffs at %s: %s", BPFFS_ROOT, strerror(errno));
+			return err;
+		}
+		msg(LOG_NOTICE, "mounted bpffs at %s (it was not mounted)", BPFFS_ROOT);
+	}
+	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
+		int err = -errno;
+
+		msg(LOG_ERR, "creating pin dir %s: %s", pin_dir, strerror(errno));
+		return err;
+	}
+	if (stat(pin_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		msg(LOG_ERR, "pin dir %s: not a directory", pin_dir);
+		return -ENOTDIR;
+	}
+	/* The maps decide who may relay: nobody but root may reach them. */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		msg(LOG_ERR, "pin dir %s: owned by uid %u, not by us", pin_dir, st.st_uid);
+		return -EPERM;
+	}
+	if ((st.st_mode & 077) && chmod(pin_dir, 0700) < 0) {
+		int err = -errno;
+
+		msg(LOG_ERR, "pin dir %s: chmod 0700: %s", pin_dir, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+uint64_t gate_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int pinned_max_entries(const char *pin_dir, uint32_t *max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = gate_pin_path(path, sizeof(path), pin_dir, GATE_MAP_AUTH);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return err;
+	*max = info.max_entries;
+	return 0;
+}
+
+static int config_init(const struct gate_maps *m)
+{
+	struct gate_config c;
+	int err = gate_config_get(m, &c);
+
+	if (err || c.magic == GATE_CONFIG_MAGIC)
+		return err;
+	return gate_ports_set(m, default_ports, sizeof(default_ports) / sizeof(default_ports[0]));
+}
+
+int gate_state_create(const char *pin_dir, uint32_t max_entries)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct gate_bpf *skel;
+	struct gate_maps m;
+	uint32_t pinned = 0;
+	int err;
+
+	err = gate_pin_dir_prepare(pin_dir);
+	if (err)
+		return err;
+	if (pinned_max_entries(pin_dir, &pinned) == 0) {
+		if (max_entries && max_entries != pinned) {
+			msg(LOG_ERR, "%s/%s holds %u entries at most, %u were asked for: "
+			    "a pinned map cannot be resized (flush, detach and remove %s to start anew)",
+			    pin_dir, GATE_MAP_AUTH, pinned, max_entries, pin_dir);
+			return -EEXIST;
+		}
+		max_entries = pinned;
+	}
+	skel = gate_bpf__open_opts(&opts);
+	if (!skel) {
+		err = -errno;
+		msg(LOG_ERR, "opening the BPF object: %s", strerror(-err));
+		return err;
+	}
+	if (max_entries)
+		bpf_map__set_max_entries(skel->maps.gate_auth, max_entries);
+	err = gate_bpf__load(skel);
+	gate_bpf__destroy(skel);
+	if (err) {
+		msg(LOG_ERR, "loading the BPF object with maps pinned in %s: %s "
+		    "(libbpf's messages above say more)", pin_dir, strerror(-err));
+		return err;
+	}
+	err = gate_maps_open(&m, pin_dir);
+	if (err)
+		return err;
+	err = config_init(&m);
+	if (err)
+		msg(LOG_ERR, "%s/%s: writing the default configuration: %s",
+		    pin_dir, GATE_MAP_CONFIG, strerror(-err));
+	gate_maps_close(&m);
+	return err;
+}
+
+int gate_maps_open(struct gate_maps *m, const char *pin_dir)
+{
+	static const char *const names[] = {
+		GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS,
+	};
+	int *fds[] = { &m->auth_fd, &m->trust_fd, &m->config_fd, &m->stats_fd };
+	char path[PATH_MAX];
+
+	if (snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir) >= (int)sizeof(m->pin_dir))
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < 4; i++)
+		*fds[i] = -1;
+	for (size_t i = 0; i < 4; i++) {
+		int err = gate_pin_path(path, sizeof(path), pin_dir, names[i]);
+
+		if (!err) {
+			*fds[i] = bpf_obj_get(path);
+			err = *fds[i] < 0 ? -errno : 0;
+		}
+		if (err) {
+			if (err == -ENOENT)
+				msg(LOG_ERR, "%s: no such pinned map: popgate is not set up in %s "
+				    "(run 'popgatectl attach IFACE' or start popgated)", path, pin_dir);
+			else
+				msg(LOG_ERR, "%s: %s", path, strerror(-err));
+			gate_maps_close(m);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void gate_maps_close(struct gate_maps *m)
+{
+	int *fds[] = { &m->auth_fd, &m->trust_fd, &m->config_fd, &m->stats_fd };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static void to_key(struct gate_addr *k, const struct in6_addr *a)
+{
+	memcpy(k->addr, a->s6_addr, sizeof(k->addr));
+}
+
+static int errno_of(int ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
+int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
+		  uint64_t window_s, const char *user)
+{
+	struct gate_auth v = {};
+	struct gate_addr k;
+	uint64_t now = gate_now_ns();
+
+	to_key(&k, a);
+	v.authorized_ns = now;
+	v.expires_ns = now + window_s * 1000000000ull;
+	if (user)
+		strncpy(v.user, user, sizeof(v.user) - 1);
+	/* A plain (not LRU) hash answers E2BIG when full instead of evicting. */
+	return errno_of(bpf_map_update_elem(m->auth_fd, &k, &v, BPF_ANY));
+}
+
+int gate_auth_del(const struct gate_maps *m, const struct in6_addr *a)
+{
+	struct gate_addr k;
+
+	to_key(&k, a);
+	return errno_of(bpf_map_delete_elem(m->auth_fd, &k));
+}
+
+int gate_auth_foreach(const struct gate_maps *m, gate_auth_fn fn, void *ctx)
+{
+	struct gate_addr key, next;
+	struct gate_auth v;
+	struct in6_addr a;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(m->auth_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		/* Deleted between the two calls (a sweep, a revoke): skip it. */
+		if (bpf_map_lookup_elem(m->auth_fd, &key, &v) < 0)
+			continue;
+		memcpy(a.s6_addr, key.addr, sizeof(key.addr));
+		int ret = fn(ctx, &a, &v);
+
+		if (ret)
+			return ret;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+#define SWEEP_BATCH 4096
+
+struct sweep {
+	uint64_t now;
+	unsigned nexpired, remaining;
+	struct in6_addr expired[SWEEP_BATCH];
+};
+
+static int sweep_collect(void *ctx, const struct in6_addr *a, const struct gate_auth *v)
+{
+	struct sweep *s = ctx;
+
+	if (v->expires_ns > s->now) {
+		s->remaining++;
+		return 0;
+	}
+	s->expired[s->nexpired++] = *a;
+	return s->nexpired == SWEEP_BATCH; /* full: delete these, then go on */
+}
+
+int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *deleted,
+		    unsigned *remaining)
+{
+	struct sweep *s = malloc(sizeof(*s));
+	unsigned total = 0;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	/* Deleting while walking would restart get_next_key at the first key:
+	 * collect a batch, delete it, walk again until a walk finds none. */
+	do {
+		s->now = now_ns;
+		s->nexpired = s->remaining = 0;
+		err = gate_auth_foreach(m, sweep_collect, s);
+		if (err < 0)
+			break;
+		err = 0;
+		for (unsigned i = 0; i < s->nexpired; i++)
+			if (gate_auth_del(m, &s->expired[i]) == 0)
+				total++;
+	} while (s->nexpired == SWEEP_BATCH);
+	if (deleted)
+		*deleted = total;
+	if (remaining)
+		*remaining = s->remaining;
+	free(s);
+	return err;
+}
+
+int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err = bpf_obj_get_info_by_fd(m->auth_fd, &info, &len);
+
+	if (!err)
+		*max_entries = info.max_entries;
+	return err;
+}
+
+/*
+ * Read-modify-write of the config value, under a lock on the pin dir so
+ * popgated and popgatectl changing different fields do not undo each other.
+ */
+static int config_update(const struct gate_maps *m, int (*edit)(struct gate_config *, const void *),
+			 const void *arg)
+{
+	struct gate_config c;
+	__u32 zero = 0;
+	int dfd, err;
+
+	dfd = open(m->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (flock(dfd, LOCK_EX) < 0) {
+		err = -errno;
+		close(dfd);
+		return err;
+	}
+	err = errno_of(bpf_map_lookup_elem(m->config_fd, &zero, &c));
+	if (!err)
+		err = edit(&c, arg);
+	if (!err) {
+		c.magic = GATE_CONFIG_MAGIC;
+		err = errno_of(bpf_map_update_elem(m->config_fd, &zero, &c, BPF_ANY));
+	}
+	close(dfd); /* releases the lock */
+	return err;
+}
+
+static int count_prefix(void *ctx, const struct in6_addr *a, unsigned plen)
+{
+	(void)a;
+	(void)plen;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static int edit_has_trust(struct gate_config *c, const void *arg)
+{
+	const struct gate_maps *m = arg;
+	unsigned n = 0;
+	int err = gate_trust_foreach(m, count_prefix, &n);
+
+	if (!err)
+		c->has_trust = n > 0;
+	return err;
+}
+
+static void to_prefix(struct gate_prefix *k, const struct in6_addr *a, unsigned plen)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = plen;
+	memcpy(k->addr, a->s6_addr, sizeof(k->addr));
+}
+
+int gate_trust_add(const struct gate_maps *m, const struct in6_addr *a, unsigned plen)
+{
+	struct gate_prefix k;
+	__u8 one = 1;
+	int err;
+
+	to_prefix(&k, a, plen);
+	err = errno_of(bpf_map_update_elem(m->trust_fd, &k, &one, BPF_ANY));
+	return err ? err : config_update(m, edit_has_trust, m);
+}
+
+int gate_trust_del(const struct gate_maps *m, const struct in6_addr *a, unsigned plen)
+{
+	struct gate_prefix k;
+	int err;
+
+	to_prefix(&k, a, plen);
+	err = errno_of(bpf_map_delete_elem(m->trust_fd, &k));
+	return err ? err : config_update(m, edit_has_trust, m);
+}
+
+int gate_trust_foreach(const struct gate_maps *m, gate_trust_fn fn, void *ctx)
+{
+	struct gate_prefix key, next;
+	struct in6_addr a;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(m->trust_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		memcpy(a.s6_addr, key.addr, sizeof(key.addr));
+		int ret = fn(ctx, &a, key.prefixlen);
+
+		if (ret)
+			return ret;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int gate_config_get(const struct gate_maps *m, struct gate_config *c)
+{
+	__u32 zero = 0;
+
+	return errno_of(bpf_map_lookup_elem(m->config_fd, &zero, c));
+}
+
+struct ports_arg {
+	const uint16_t *ports;
+	unsigned n;
+};
+
+static int edit_ports(struct gate_config *c, const void *arg)
+{
+	const struct ports_arg *p = arg;
+
+	if (p->n == 0 || p->n > GATE_MAX_PORTS)
+		return -EINVAL;
+	memset(c->ports, 0, sizeof(c->ports));
+	memcpy(c->ports, p->ports, p->n * sizeof(p->ports[0]));
+	c->nports = p->n;
+	return 0;
+}
+
+int gate_ports_set(const struct gate_maps *m, const uint16_t *ports, unsigned n)
+{
+	struct ports_arg p = { ports, n };
+
+	return config_update(m, edit_ports, &p);
+}
+
+static int edit_action(struct gate_config *c, const void *arg)
+{
+	c->action = *(const enum gate_action *)arg;
+	return 0;
+}
+
+int gate_action_set(const struct gate_maps *m, enum gate_action action)
+{
+	return config_update(m, edit_action, &action);
+}
+
+int gate_stats_read(const struct gate_maps *m, struct gate_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct gate_stats *per;
+	__u32 zero = 0;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	err = errno_of(bpf_map_lookup_elem(m->stats_fd, &zero, per));
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; !err && cpu < ncpu; cpu++) {
+		__u64 *dst = (__u64 *)sum, *src = (__u64 *)&per[cpu];
+
+		for (int i = 0; i < GATE_COUNTER_MAX; i++)
+			dst[i] += src[i];
+	}
+	free(per);
+	return err;
+}

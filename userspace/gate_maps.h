@@ -1,0 +1,65 @@
+/*
+ * gate_maps.h - the pinned state of one popgate instance.
+ *
+ * A pin directory (default /sys/fs/bpf/popgate, mode 0700) holds the four
+ * maps of bpf/gate.h and the attachments (see attach.h). gate_state_create()
+ * loads the BPF object once so the maps exist (reusing any already pinned:
+ * authorizations survive upgrades and restarts) and writes the default
+ * configuration if none is set; gate_maps_open() opens existing pins.
+ * Addresses are struct in6_addr with IPv4 mapped (addr.h); times are
+ * CLOCK_BOOTTIME nanoseconds (gate_now_ns()). All calls return 0 or -errno.
+ */
+#ifndef POPGATE_GATE_MAPS_H
+#define POPGATE_GATE_MAPS_H
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "gate.h"
+
+struct gate_maps {
+	char pin_dir[PATH_MAX];
+	int auth_fd, trust_fd, config_fd, stats_fd;
+};
+
+/* Pin directory from an option, else $POPGATE_PIN_DIR, else the default. */
+const char *gate_pin_dir(const char *opt);
+/* Mount bpffs at /sys/fs/bpf if the pin dir is under it and it is missing,
+ * create the pin dir 0700 and refuse one others can write. */
+int gate_pin_dir_prepare(const char *pin_dir);
+/* Path of a pinned object inside the pin dir. */
+int gate_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
+
+/* max_entries 0: keep the pinned map's size, or the default for a new one. */
+int gate_state_create(const char *pin_dir, uint32_t max_entries);
+int gate_maps_open(struct gate_maps *m, const char *pin_dir);
+void gate_maps_close(struct gate_maps *m);
+
+uint64_t gate_now_ns(void);
+
+/* Authorize for window_s seconds from now; -E2BIG when the map is full
+ * (nothing is evicted). An existing entry is refreshed. */
+int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
+		  uint64_t window_s, const char *user);
+int gate_auth_del(const struct gate_maps *m, const struct in6_addr *a);
+typedef int (*gate_auth_fn)(void *ctx, const struct in6_addr *a, const struct gate_auth *v);
+/* Calls fn for each entry; stops and returns fn's value when it is non-zero. */
+int gate_auth_foreach(const struct gate_maps *m, gate_auth_fn fn, void *ctx);
+/* Delete entries expired at now_ns (all entries if now_ns is UINT64_MAX). */
+int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *deleted,
+		    unsigned *remaining);
+int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries);
+
+int gate_trust_add(const struct gate_maps *m, const struct in6_addr *a, unsigned plen);
+int gate_trust_del(const struct gate_maps *m, const struct in6_addr *a, unsigned plen);
+typedef int (*gate_trust_fn)(void *ctx, const struct in6_addr *a, unsigned plen);
+int gate_trust_foreach(const struct gate_maps *m, gate_trust_fn fn, void *ctx);
+
+int gate_config_get(const struct gate_maps *m, struct gate_config *c);
+int gate_ports_set(const struct gate_maps *m, const uint16_t *ports, unsigned n);
+int gate_action_set(const struct gate_maps *m, enum gate_action action);
+
+/* Counters summed over all CPUs. */
+int gate_stats_read(const struct gate_maps *m, struct gate_stats *sum);
+extern const char *const gate_counter_names[GATE_COUNTER_MAX];
+#endif
