@@ -43,13 +43,17 @@ int prefix_parse(const char *s, struct in6_addr *out, unsigned *plen)
 {
 	const char *slash = strchr(s, '/');
 	unsigned long len, max;
+	bool v4_text;
 	char *end;
 	int err;
 
 	err = addr_parse_n(s, slash ? (size_t)(slash - s) : strlen(s), out);
 	if (err)
 		return err;
-	max = addr_is_v4(out) ? 32 : 128;
+	/* The length counts in the family the text is written in:
+	 * 192.0.2.0/24 and ::ffff:192.0.2.0/120 are the same prefix. */
+	v4_text = !memchr(s, ':', slash ? (size_t)(slash - s) : strlen(s));
+	max = v4_text ? 32 : 128;
 	if (!slash) {
 		len = max;
 	} else {
@@ -60,7 +64,7 @@ int prefix_parse(const char *s, struct in6_addr *out, unsigned *plen)
 		if (errno || *end || len > max)
 			return -EINVAL;
 	}
-	if (addr_is_v4(out))
+	if (v4_text)
 		len += 96;
 	for (unsigned bit = len; bit < 128; bit++)
 		if (out->s6_addr[bit / 8] & (0x80 >> (bit % 8)))

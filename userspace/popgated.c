@@ -1,0 +1,499 @@
+/*
+ * popgated - authorize relay clients on their POP3/IMAP logins.
+ *
+ * One epoll loop wires the log sources (files, journal, stdin) through the
+ * login parser into the pinned gate_auth map, and watches signals (HUP:
+ * reload, TERM/INT: stop), a sweep timer and link events (re-attach a
+ * configured interface that comes back). The kernel enforces expiry by
+ * itself, so nothing here is on the enforcement path: if this process dies,
+ * the gate stays closed to strangers and open to those already authorized.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "attach.h"
+#include "config.h"
+#include "duration.h"
+#include "gate_apply.h"
+#include "gate_maps.h"
+#include "iface.h"
+#include "log_source.h"
+#include "login_parse.h"
+#include "msg.h"
+
+#define DEFAULT_CONFIG "/etc/popgate/popgate.conf"
+#define MAX_SOURCES 64
+#define MAX_IFACES 64
+#define EXIT_BAD_CONFIG 1
+#define EXIT_FAILURE_RUN 1
+#define EXIT_USAGE 2
+
+/* epoll tags: which kind of fd woke us. Sources are tagged by pointer. */
+enum { TAG_SIGNAL = 1, TAG_SWEEP, TAG_LINK };
+
+struct daemon {
+	const char *config_path;
+	struct config cfg;
+	struct login_parser *parser;
+	struct gate_maps maps;
+	struct log_source *sources[MAX_SOURCES];
+	size_t n_sources;
+	int ep, sig_fd, sweep_fd;
+	struct iface_watch *links;
+	int ifindex[MAX_IFACES]; /* last attached ifindex per cfg.ifaces[i] */
+	bool from_start, detach_on_exit;
+	uint64_t lines, logins, authorized, refused_full, write_errors;
+	struct msg_ratelimit full_rl, err_rl;
+};
+
+static void notify_status(struct daemon *d)
+{
+	sd_notifyf(0, "STATUS=%llu logins seen, %llu addresses authorized, %llu refused (map full)",
+		   (unsigned long long)d->logins, (unsigned long long)d->authorized,
+		   (unsigned long long)d->refused_full);
+}
+
+static void authorize(struct daemon *d, const struct login *l, const char *origin)
+{
+	char text[ADDR_STRLEN], user[GATE_USER_LEN], dur[32];
+	uint64_t held = 0;
+	int err;
+
+	addr_format(&l->addr, text, sizeof(text));
+	/* An unspecified address is a server's placeholder, never a client. */
+	if (IN6_IS_ADDR_UNSPECIFIED(&l->addr) ||
+	    (addr_is_v4(&l->addr) && !memcmp(&l->addr.s6_addr[12], "\0\0\0\0", 4))) {
+		msg(LOG_WARNING, "%s: login of %s from %s: not a client address, ignored",
+		    origin, l->user, text);
+		return;
+	}
+	snprintf(user, sizeof(user), "%s", l->user);
+	err = gate_auth_set(&d->maps, &l->addr, d->cfg.window_s, user);
+	if (err == -E2BIG) {
+		d->refused_full++;
+		if (msg_ratelimit(&d->full_rl, &held))
+			msg(LOG_ERR, "%s/%s is full (max_entries %u): %s (%s) NOT authorized; "
+			    "%llu more refused since the last message; raise max_entries or "
+			    "shorten window", d->cfg.pin_dir, GATE_MAP_AUTH, d->cfg.max_entries,
+			    text, user, (unsigned long long)held);
+		notify_status(d);
+		return;
+	}
+	if (err) {
+		d->write_errors++;
+		if (msg_ratelimit(&d->err_rl, &held))
+			msg(LOG_ERR, "%s (%s) NOT authorized: writing %s/%s: %s",
+			    text, user, d->cfg.pin_dir, GATE_MAP_AUTH, strerror(-err));
+		return;
+	}
+	d->authorized++;
+	duration_format(d->cfg.window_s, dur, sizeof(dur));
+	msg(LOG_INFO, "%s login of %s from %s: authorized for %s", login_format_name(l->format),
+	    user, text, dur);
+	notify_status(d);
+}
+
+static void on_line(void *ctx, const char *origin, const char *line, size_t len)
+{
+	struct daemon *d = ctx;
+	struct login l;
+
+	d->lines++;
+	if (login_parse(d->parser, line, len, &l) != 1)
+		return;
+	d->logins++;
+	authorize(d, &l, origin);
+}
+
+static int build_parser(const struct config *c, struct login_parser **out)
+{
+	struct login_parser *p;
+	char why[256];
+	int err = login_parser_new(&p, c->formats);
+
+	if (err) {
+		msg(LOG_ERR, "creating the login parser: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < c->n_patterns; i++) {
+		why[0] = '\0';
+		err = login_parser_add_pattern(p, c->patterns[i].text, why, sizeof(why));
+		if (err) {
+			msg(LOG_ERR, "%s: pattern: %s", c->patterns[i].origin, why);
+			login_parser_free(p);
+			return err;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+static int epoll_add(int ep, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int add_source(struct daemon *d, struct log_source *s)
+{
+	int err;
+
+	if (d->n_sources == MAX_SOURCES) {
+		msg(LOG_ERR, "%s: more than %d log sources", log_source_name(s), MAX_SOURCES);
+		log_source_free(s);
+		return -E2BIG;
+	}
+	err = epoll_add(d->ep, log_source_fd(s), (uint64_t)(uintptr_t)s);
+	if (err) {
+		log_source_free(s);
+		return err;
+	}
+	d->sources[d->n_sources++] = s;
+	return 0;
+}
+
+static void drop_source(struct daemon *d, size_t i)
+{
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, log_source_fd(d->sources[i]), NULL);
+	log_source_free(d->sources[i]);
+	d->sources[i] = d->sources[--d->n_sources];
+}
+
+static bool has_log(const struct config *c, const char *path)
+{
+	for (size_t i = 0; c && i < c->n_logs; i++)
+		if (strcmp(c->logs[i], path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Open the sources the new config names and the old one did not; close
+ * those it no longer names. Sources in both keep their position in the file,
+ * so a reload loses no line.
+ */
+static int apply_sources(struct daemon *d, const struct config *nc, const struct config *oc)
+{
+	struct log_source *s;
+	int err = 0;
+
+	for (size_t i = d->n_sources; i-- > 0;) {
+		const char *name = log_source_name(d->sources[i]);
+		bool keep = has_log(nc, name) ||
+			    (strcmp(name, "journal") == 0 && nc->journal) ||
+			    (strcmp(name, "stdin") == 0 && nc->read_stdin);
+
+		if (!keep)
+			drop_source(d, i);
+	}
+	for (size_t i = 0; i < nc->n_logs; i++) {
+		if (has_log(oc, nc->logs[i]))
+			continue;
+		if ((err = log_source_file(&s, nc->logs[i], d->from_start, on_line, d)) ||
+		    (err = add_source(d, s)))
+			return err;
+	}
+	if (nc->journal && !(oc && oc->journal)) {
+		if ((err = log_source_journal(&s, nc->journal_unit, NULL, on_line, d)) ||
+		    (err = add_source(d, s)))
+			return err;
+	}
+	if (nc->read_stdin && !(oc && oc->read_stdin)) {
+		int fd = dup(STDIN_FILENO);
+
+		if (fd < 0)
+			return -errno;
+		if ((err = log_source_stream(&s, fd, "stdin", on_line, d)) ||
+		    (err = add_source(d, s)))
+			return err;
+	}
+	return 0;
+}
+
+static int arm_sweep(struct daemon *d)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)d->cfg.sweep_interval_s },
+		.it_interval = { .tv_sec = (time_t)d->cfg.sweep_interval_s },
+	};
+
+	return timerfd_settime(d->sweep_fd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static void sweep(struct daemon *d)
+{
+	unsigned deleted = 0, remaining = 0;
+	uint64_t ticks;
+	int err;
+
+	if (read(d->sweep_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	err = gate_auth_sweep(&d->maps, gate_now_ns(), &deleted, &remaining);
+	if (err)
+		msg(LOG_ERR, "%s/%s: sweeping expired entries: %s", d->cfg.pin_dir, GATE_MAP_AUTH,
+		    strerror(-err));
+	else if (deleted)
+		msg(LOG_DEBUG, "swept %u expired authorization%s, %u active", deleted,
+		    deleted == 1 ? "" : "s", remaining);
+}
+
+static void remember_ifindexes(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg.n_ifaces && i < MAX_IFACES; i++) {
+		struct iface_info ifi;
+
+		d->ifindex[i] = iface_lookup(d->cfg.ifaces[i].name, &ifi) == 0 ? ifi.ifindex : 0;
+	}
+}
+
+static void on_link(void *ctx, enum iface_event ev, const struct iface_info *ifi)
+{
+	struct daemon *d = ctx;
+
+	for (size_t i = 0; i < d->cfg.n_ifaces && i < MAX_IFACES; i++) {
+		if (strcmp(d->cfg.ifaces[i].name, ifi->name) != 0)
+			continue;
+		if (ev == IFACE_GONE) {
+			if (d->ifindex[i] == ifi->ifindex) {
+				msg(LOG_WARNING, "%s: interface went away; the gate goes back on "
+				    "when it returns", ifi->name);
+				d->ifindex[i] = 0;
+			}
+		} else if (d->ifindex[i] != ifi->ifindex) {
+			/* A new ifindex is a new device: its old attachment died with it. */
+			msg(LOG_NOTICE, "%s: interface appeared (index %d), attaching the gate",
+			    ifi->name, ifi->ifindex);
+			if (gate_apply_iface(d->cfg.pin_dir, &d->cfg.ifaces[i]) == 0)
+				d->ifindex[i] = ifi->ifindex;
+		}
+	}
+}
+
+/* SIGHUP: a bad file changes nothing; a good one is applied adding before
+ * removing, so enforcement never lapses. */
+static void reload(struct daemon *d)
+{
+	struct login_parser *parser;
+	struct config nc;
+	int err;
+
+	sd_notify(0, "RELOADING=1");
+	msg(LOG_NOTICE, "%s: reloading", d->config_path);
+	config_init_defaults(&nc);
+	if (config_load(d->config_path, &nc) < 0) {
+		msg(LOG_ERR, "%s: reload failed; the running configuration stays in force",
+		    d->config_path);
+		goto done;
+	}
+	if (strcmp(nc.pin_dir, d->cfg.pin_dir) != 0 || nc.max_entries != d->cfg.max_entries) {
+		msg(LOG_ERR, "%s: pin_dir and max_entries change only with a restart; "
+		    "the running configuration stays in force", d->config_path);
+		config_free(&nc);
+		goto done;
+	}
+	if (build_parser(&nc, &parser)) {
+		config_free(&nc);
+		goto done;
+	}
+	gate_apply_policy(&d->maps, &nc, &d->cfg);
+	gate_apply_ifaces(nc.pin_dir, &nc, &d->cfg);
+	err = apply_sources(d, &nc, &d->cfg);
+	if (err)
+		msg(LOG_ERR, "%s: opening log sources: %s", d->config_path, strerror(-err));
+	login_parser_free(d->parser);
+	d->parser = parser;
+	config_free(&d->cfg);
+	d->cfg = nc;
+	msg_set_level(d->cfg.log_level);
+	remember_ifindexes(d);
+	arm_sweep(d);
+	msg(LOG_NOTICE, "%s: reloaded", d->config_path);
+done:
+	sd_notify(0, "READY=1");
+	notify_status(d);
+}
+
+static int setup(struct daemon *d)
+{
+	sigset_t mask;
+	int err;
+
+	if (gate_state_create(d->cfg.pin_dir, d->cfg.max_entries) ||
+	    gate_maps_open(&d->maps, d->cfg.pin_dir))
+		return -EIO;
+	/* Policy before attaching: the first packet already sees the config. */
+	if ((err = gate_apply_policy(&d->maps, &d->cfg, NULL)))
+		return err;
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->sweep_fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->ep < 0 || d->sig_fd < 0 || d->sweep_fd < 0)
+		return -errno;
+	if ((err = epoll_add(d->ep, d->sig_fd, TAG_SIGNAL)) ||
+	    (err = epoll_add(d->ep, d->sweep_fd, TAG_SWEEP)) || (err = arm_sweep(d)))
+		return err;
+	/* Watch links before attaching: an interface born in between is seen. */
+	err = iface_watch_new(&d->links, on_link, d);
+	if (err) {
+		msg(LOG_ERR, "watching network links (netlink): %s", strerror(-err));
+		return err;
+	}
+	if ((err = epoll_add(d->ep, iface_watch_fd(d->links), TAG_LINK)))
+		return err;
+	if ((err = gate_apply_ifaces(d->cfg.pin_dir, &d->cfg, NULL)))
+		return err;
+	remember_ifindexes(d);
+	return apply_sources(d, &d->cfg, NULL);
+}
+
+/* Returns when asked to stop. */
+static void run(struct daemon *d)
+{
+	struct epoll_event evs[16];
+
+	for (;;) {
+		int n = epoll_wait(d->ep, evs, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			if (tag == TAG_SIGNAL) {
+				struct signalfd_siginfo si;
+
+				while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						reload(d);
+					else
+						return;
+				}
+			} else if (tag == TAG_SWEEP) {
+				sweep(d);
+			} else if (tag == TAG_LINK) {
+				iface_watch_dispatch(d->links);
+			} else {
+				struct log_source *s = (struct log_source *)(uintptr_t)tag;
+
+				for (size_t k = 0; k < d->n_sources; k++) {
+					if (d->sources[k] != s || log_source_dispatch(s) == 0)
+						continue;
+					msg(LOG_WARNING, "%s: source closed", log_source_name(s));
+					drop_source(d, k);
+					break;
+				}
+			}
+		}
+	}
+}
+
+static void shutdown_daemon(struct daemon *d)
+{
+	sd_notify(0, "STOPPING=1");
+	if (d->detach_on_exit) {
+		for (size_t i = 0; i < d->cfg.n_ifaces; i++)
+			if (gate_detach(d->cfg.pin_dir, d->cfg.ifaces[i].name) == 0)
+				msg(LOG_NOTICE, "%s: gate detached (--detach-on-exit)",
+				    d->cfg.ifaces[i].name);
+	} else if (d->cfg.n_ifaces) {
+		msg(LOG_NOTICE, "stopping; the gate stays attached and authorizations keep "
+		    "expiring on time in the kernel");
+	}
+	while (d->n_sources)
+		drop_source(d, d->n_sources - 1);
+	iface_watch_free(d->links);
+	login_parser_free(d->parser);
+	gate_maps_close(&d->maps);
+	config_free(&d->cfg);
+}
+
+static const char usage_text[] =
+	"usage: popgated [-c FILE] [--check] [--from-start] [--detach-on-exit] [-v]\n"
+	"\n"
+	"  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+	"      --check         validate the configuration and exit\n"
+	"      --from-start    read log files from their start, not their end\n"
+	"      --detach-on-exit  take the gate off the interfaces on SIGTERM\n"
+	"                      (default: leave it on, so a restart never lapses)\n"
+	"  -v, --verbose       log at debug level\n"
+	"\n"
+	"signals: HUP reloads the configuration, TERM and INT stop.\n"
+	"exit status: 0 clean stop or valid config, 1 bad configuration or failure\n"
+	"to set up, 2 bad usage.\n";
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "from-start", no_argument, NULL, 's' },
+		{ "detach-on-exit", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct daemon d = { .config_path = DEFAULT_CONFIG, .ep = -1, .sig_fd = -1, .sweep_fd = -1,
+			    .full_rl = { .interval_ms = 10000 }, .err_rl = { .interval_ms = 10000 } };
+	bool check = false, verbose = false;
+	int c, err;
+
+	msg_set_ident("popgated: ");
+	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': d.config_path = optarg; break;
+		case 'k': check = true; break;
+		case 's': d.from_start = true; break;
+		case 'd': d.detach_on_exit = true; break;
+		case 'v': verbose = true; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: fputs(usage_text, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	config_init_defaults(&d.cfg);
+	if (config_load(d.config_path, &d.cfg) < 0 || build_parser(&d.cfg, &d.parser)) {
+		msg(LOG_ERR, "%s: configuration not valid; nothing attached", d.config_path);
+		return EXIT_BAD_CONFIG;
+	}
+	if (check) {
+		printf("%s: configuration valid\n", d.config_path);
+		if (verbose)
+			config_print(&d.cfg, stdout);
+		login_parser_free(d.parser);
+		config_free(&d.cfg);
+		return 0;
+	}
+	msg_set_level(verbose ? LOG_DEBUG : d.cfg.log_level);
+	err = setup(&d);
+	if (err) {
+		msg(LOG_ERR, "setup failed (%s); stopping", strerror(-err));
+		shutdown_daemon(&d);
+		return EXIT_FAILURE_RUN;
+	}
+	sd_notify(0, "READY=1");
+	notify_status(&d);
+	msg(LOG_NOTICE, "running: %zu log source%s, window %llus, pin dir %s", d.n_sources,
+	    d.n_sources == 1 ? "" : "s", (unsigned long long)d.cfg.window_s, d.cfg.pin_dir);
+	run(&d);
+	shutdown_daemon(&d);
+	return 0;
+}
