@@ -102,5 +102,8 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all tests deps check demo install clean
+
+# Each test area may bring its own targets (bench, fuzz, soak, ...).
+include $(wildcard tests/*/*.mk)
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
