@@ -215,8 +215,17 @@ static __always_inline int parse_ipv6(void *pos, void *end, bool beyond_end,
 	return -1;
 }
 
+/* Where a refused SYN's headers are, for answering it with a RST. */
+struct refusal {
+	__u32 l3_off;      /* counted, not pointer-subtracted: the verifier keeps its bounds */
+	bool simple;       /* TCP right after the fixed IP header */
+	bool v6;
+	bool reject;       /* the configured action is reject */
+};
+
 /* The decision: returns the counter that describes what happened. */
-static __always_inline int gate_decide(void *data, void *end, bool beyond_end)
+static __always_inline int gate_decide(void *data, void *end, bool beyond_end,
+				       struct refusal *rf)
 {
 	struct gate_config *cfg;
 	struct gate_auth *auth;
@@ -227,13 +236,14 @@ static __always_inline int gate_decide(void *data, void *end, bool beyond_end)
 	bool expired = false, gated = false;
 	void *pos;
 	__u16 proto, dport;
-	__u32 zero = 0;
+	__u32 zero = 0, l3_off;
 	int v;
 
 	if ((void *)(eth + 1) > end)
 		return GATE_pass_malformed;
 	proto = eth->h_proto;
 	pos = eth + 1;
+	l3_off = sizeof(*eth);
 #pragma unroll
 	for (int i = 0; i < VLAN_MAX; i++) {
 		struct vlan_hdr *vh = pos;
@@ -244,6 +254,7 @@ static __always_inline int gate_decide(void *data, void *end, bool beyond_end)
 			return GATE_pass_malformed;
 		proto = vh->encap_proto;
 		pos = vh + 1;
+		l3_off += sizeof(*vh);
 	}
 
 	if (proto == bpf_htons(ETH_P_IP))
@@ -276,6 +287,10 @@ static __always_inline int gate_decide(void *data, void *end, bool beyond_end)
 	}
 	if (!gated)
 		return GATE_not_gated;
+	rf->l3_off = l3_off;
+	rf->v6 = proto == bpf_htons(ETH_P_IPV6);
+	rf->simple = l4.tcp == pos + (rf->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr));
+	rf->reject = cfg->action == GATE_ACTION_REJECT;
 
 	/* One lookup call site for both families keeps it inlined. */
 	auth = bpf_map_lookup_elem(&gate_auth, &src);
@@ -310,12 +325,129 @@ static __always_inline void count(int v)
 		c[v]++;
 }
 
+static __always_inline __u16 csum_fold(__s64 sum)
+{
+	__u64 s = (__u64)sum;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+struct pseudo4 {
+	__be32 saddr, daddr;
+	__u8 zero, proto;
+	__be16 len;
+};
+
+struct pseudo6 {
+	__u8 saddr[16], daddr[16];
+	__be32 len;
+	__u8 zero[3], nexthdr;
+};
+
+#define RST_TTL 64
+#define L3_MAX_OFF (sizeof(struct ethhdr) + VLAN_MAX * sizeof(struct vlan_hdr))
+
+/*
+ * Turn the refused SYN into its RST|ACK answer in place and send it back
+ * out (RFC 9293: seq 0, ack = their seq + SYN + data). Only for headers
+ * without IPv4 options or IPv6 extension headers, which no real client SYN
+ * has; anything else is simply dropped.
+ */
+static __always_inline int rst_reply(struct xdp_md *ctx, const struct refusal *rf)
+{
+	__u32 l3 = rf->l3_off, l3_len = rf->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 seg, seq, hlen;
+	__u8 mac[ETH_ALEN];
+	struct ethhdr *eth;
+	struct tcphdr *th;
+	__s64 sum;
+	void *ip;
+
+	if (l3 > L3_MAX_OFF || !rf->simple)
+		return -1;
+	ip = data + l3;
+	if (ip + l3_len + sizeof(*th) > end)
+		return -1;
+	th = ip + l3_len;
+	seg = rf->v6 ? bpf_ntohs(((struct ipv6hdr *)ip)->payload_len)
+		     : bpf_ntohs(((struct iphdr *)ip)->tot_len) - sizeof(struct iphdr);
+	hlen = th->doff * 4;
+	/* The SYN counts one, data carried in it (TCP Fast Open) the rest. */
+	seq = bpf_ntohl(th->seq) + 1 + (seg > hlen ? seg - hlen : 0);
+	if (bpf_xdp_adjust_tail(ctx, (int)(l3 + l3_len + sizeof(*th)) - (int)(end - data)))
+		return -1;
+
+	/* The tail moved: every packet pointer must be derived and checked anew. */
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip = data + l3;
+	if ((void *)(eth + 1) > end || ip + l3_len + sizeof(*th) > end)
+		return -1;
+	th = ip + l3_len;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+
+	__be16 sport = th->source;
+	th->source = th->dest;
+	th->dest = sport;
+	th->ack_seq = bpf_htonl(seq);
+	th->seq = 0;
+	((__u8 *)th)[12] = 5 << 4;          /* data offset 5, no options */
+	((__u8 *)th)[13] = 0x14;            /* RST | ACK */
+	th->window = 0;
+	th->check = 0;
+	th->urg_ptr = 0;
+
+	if (rf->v6) {
+		struct ipv6hdr *ip6 = ip;
+		struct pseudo6 ph = { .len = bpf_htonl(sizeof(*th)), .nexthdr = IPPROTO_TCP };
+
+		__builtin_memcpy(ph.daddr, &ip6->saddr, 16);
+		__builtin_memcpy(ph.saddr, &ip6->daddr, 16);
+		__builtin_memcpy(&ip6->saddr, ph.saddr, 16);
+		__builtin_memcpy(&ip6->daddr, ph.daddr, 16);
+		ip6->payload_len = bpf_htons(sizeof(*th));
+		ip6->hop_limit = RST_TTL;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	} else {
+		struct iphdr *ip4 = ip;
+		struct pseudo4 ph = { .proto = IPPROTO_TCP, .len = bpf_htons(sizeof(*th)) };
+
+		ph.saddr = ip4->daddr;
+		ph.daddr = ip4->saddr;
+		ip4->saddr = ph.saddr;
+		ip4->daddr = ph.daddr;
+		ip4->tot_len = bpf_htons(sizeof(*ip4) + sizeof(*th));
+		ip4->ttl = RST_TTL;
+		ip4->id = 0;
+		ip4->frag_off = bpf_htons(0x4000); /* DF */
+		ip4->check = 0;
+		ip4->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip4, sizeof(*ip4), 0));
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
+	}
+	th->check = csum_fold(bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), sum));
+	return 0;
+}
+
 SEC("xdp")
 int popgate_xdp(struct xdp_md *ctx)
 {
-	int v = gate_decide((void *)(long)ctx->data, (void *)(long)ctx->data_end, false);
+	struct refusal rf = {};
+	int v = gate_decide((void *)(long)ctx->data, (void *)(long)ctx->data_end, false, &rf);
 
 	count(v);
+	/* A refused client learns at once instead of waiting for its timeout. */
+	if (rf.reject && (v == GATE_drop_unauthorized || v == GATE_drop_expired) &&
+	    rst_reply(ctx, &rf) == 0) {
+		count(GATE_reject_sent);
+		return XDP_TX;
+	}
 	return is_drop(v) ? XDP_DROP : XDP_PASS;
 }
 
@@ -331,8 +463,12 @@ int popgate_tc(struct __sk_buff *skb)
 	/* The headers may sit outside the skb's linear part; bring them in. */
 	if (skb->data_end - skb->data < want)
 		bpf_skb_pull_data(skb, want);
+	/* tc drops even with action reject: an RST would need a clone and a
+	 * redirect, and a drop is never wrong. */
+	struct refusal rf;
+
 	v = gate_decide((void *)(long)skb->data, (void *)(long)skb->data_end,
-			skb->len > skb->data_end - skb->data);
+			skb->len > skb->data_end - skb->data, &rf);
 	count(v);
 	/* UNSPEC, not OK: let any later filter on the hook have its say. */
 	return is_drop(v) ? TC_ACT_SHOT : TC_ACT_UNSPEC;

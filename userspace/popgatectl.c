@@ -45,6 +45,9 @@ static const char usage_text[] =
 	"  ports set PORT[,PORT...]                      gated ports (default 25,465,2525)\n"
 	"  ports list                                    gated ports\n"
 	"  stats                                         verdict counters\n"
+	"  action drop|reject                            refused SYNs: dropped silently, or\n"
+	"                                                answered with a TCP RST (XDP modes;\n"
+	"                                                tc always drops)\n"
 	"\n"
 	"  --pin-dir DIR   state directory on bpffs (default $POPGATE_PIN_DIR, else\n"
 	"                  " GATE_PIN_DIR_DEFAULT ")\n"
@@ -395,6 +398,31 @@ static int cmd_ports(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_action(int argc, char **argv)
+{
+	enum gate_action action;
+	struct gate_maps m;
+	int err;
+
+	if (need_args(argc, 1, "action"))
+		return EXIT_USAGE;
+	if (strcmp(argv[optind], "drop") == 0)
+		action = GATE_ACTION_DROP;
+	else if (strcmp(argv[optind], "reject") == 0)
+		action = GATE_ACTION_REJECT;
+	else
+		return usage_error("action: expected drop or reject");
+	if (open_maps(&m, true))
+		return EXIT_OPS;
+	err = gate_action_set(&m, action);
+	gate_maps_close(&m);
+	if (err) {
+		msg(LOG_ERR, "action: %s", strerror(-err));
+		return EXIT_OPS;
+	}
+	return 0;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
 	struct gate_stats s;
@@ -539,7 +567,7 @@ static const struct verb {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "status", cmd_status },
 	{ "allow", cmd_allow },   { "revoke", cmd_revoke }, { "flush", cmd_flush },
 	{ "list", cmd_list },     { "trust", cmd_trust },   { "ports", cmd_ports },
-	{ "stats", cmd_stats },
+	{ "stats", cmd_stats },   { "action", cmd_action },
 };
 
 int main(int argc, char **argv)
