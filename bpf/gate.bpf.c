@@ -157,12 +157,30 @@ static __always_inline int parse_ipv4(void *pos, void *end, bool beyond_end,
 	return -1;
 }
 
+/*
+ * The verifier follows every combination of header kinds in the walk as its
+ * own state, because each leaves a slightly different range for the offset:
+ * exponential in IPV6_EXT_MAX (a million instructions and seconds to load).
+ * Dividing by a 1 it cannot see through makes it forget the range, so all
+ * paths meet in one state; the mask then gives back the bound it needs for
+ * packet access. Offsets never exceed 40 + 8 * 2048, so the mask changes no
+ * value, and neither does the division.
+ */
+#define IPV6_WALK_MASK 0x7ffc
+
+static __always_inline __u32 forget_bounds(__u32 v)
+{
+	__u64 x = v, one = 1;
+
+	asm volatile("%[x] /= %[one]" : [x] "+r"(x) : [one] "r"(one));
+	return (__u32)x;
+}
+
 static __always_inline int parse_ipv6(void *pos, void *end, bool beyond_end,
 				      struct gate_addr *src, struct l4 *l4)
 {
 	struct ipv6hdr *ip6 = pos;
-	void *cur = ip6 + 1;
-	__u32 plen;
+	__u32 plen, off = sizeof(*ip6);
 	__u8 nh;
 	int v;
 
@@ -172,33 +190,41 @@ static __always_inline int parse_ipv6(void *pos, void *end, bool beyond_end,
 		return GATE_pass_malformed;
 	plen = bpf_ntohs(ip6->payload_len);
 	/* Payload length 0 is a jumbogram: its real length is the frame's. */
-	l4->limit = plen ? cur + plen : end;
+	l4->limit = plen ? (void *)(ip6 + 1) + plen : end;
 	l4->first_frag = false;
 	nh = ip6->nexthdr;
 
-	for (int i = 0; i < IPV6_EXT_MAX; i++) {
-		__u8 *h = cur;
+	/* One round more than headers walked: it only looks at what follows
+	 * the last one. */
+	for (int i = 0; i <= IPV6_EXT_MAX; i++) {
+		__u8 *h;
 		__u32 len;
 
 		if (nh == IPPROTO_TCP)
 			break;
 		if (!is_ipv6_ext(nh))
 			return GATE_not_gated;
-		v = need(cur, 8, end, l4->limit, l4->first_frag, beyond_end);
+		if (i == IPV6_EXT_MAX)
+			return GATE_drop_unparsable;
+		/* Hidden from clang, which would drop it as a no-op. */
+		asm volatile("%0 &= %1" : "+r"(off) : "i"(IPV6_WALK_MASK));
+		h = pos + off;
+		v = need(h, 8, end, l4->limit, l4->first_frag, beyond_end);
 		if (v >= 0)
 			return v;
 		if (nh == IPPROTO_FRAGMENT) {
-			struct ipv6_frag *fh = cur;
-			__u16 off = bpf_ntohs(fh->frag_off);
+			struct ipv6_frag *fh = (void *)h;
+			__u16 fo = bpf_ntohs(fh->frag_off);
 
-			if (off & IP6_OFFSET) {
-				if ((off >> 3) < FRAG_MIN_SAFE_OFFSET &&
+			if (fo & IP6_OFFSET) {
+				if ((fo >> 3) < FRAG_MIN_SAFE_OFFSET &&
 				    (fh->nexthdr == IPPROTO_TCP || is_ipv6_ext(fh->nexthdr)))
 					return GATE_drop_fragment;
 				return GATE_not_gated;
 			}
-			/* Offset 0 without M is an atomic fragment: a whole packet. */
-			l4->first_frag = off & IP6_MF;
+			/* Offset 0 without M is an atomic fragment: a whole packet,
+			 * but it cannot undo an earlier fragment header's M. */
+			l4->first_frag |= fo & IP6_MF;
 			len = 8;
 		} else if (nh == IPPROTO_AH) {
 			len = ((__u32)h[1] + 2) * 4;
@@ -206,11 +232,12 @@ static __always_inline int parse_ipv6(void *pos, void *end, bool beyond_end,
 			len = ((__u32)h[1] + 1) * 8;
 		}
 		nh = h[0];
-		cur += len;
+		off = forget_bounds(off + len);
 	}
 	if (nh != IPPROTO_TCP)
 		return GATE_drop_unparsable;
-	l4->tcp = cur;
+	asm volatile("%0 &= %1" : "+r"(off) : "i"(IPV6_WALK_MASK));
+	l4->tcp = pos + off;
 	__builtin_memcpy(src->addr, &ip6->saddr, 16);
 	return -1;
 }
@@ -233,7 +260,7 @@ static __always_inline int gate_decide(void *data, void *end, bool beyond_end,
 	struct ethhdr *eth = data;
 	struct tcphdr *th;
 	struct l4 l4;
-	bool expired = false, gated = false;
+	bool expired = false, gated = false, syn_only;
 	void *pos;
 	__u16 proto, dport;
 	__u32 zero = 0, l3_off;
@@ -269,27 +296,30 @@ static __always_inline int gate_decide(void *data, void *end, bool beyond_end,
 	v = need(l4.tcp, TCP_MIN_LEN, end, l4.limit, l4.first_frag, beyond_end);
 	if (v >= 0)
 		return v;
+	/*
+	 * Everything needed from the packet is read here, into scalars: no
+	 * packet pointer stays live below, so the verifier can merge the many
+	 * parse paths (each with its own pointer range) into few states.
+	 */
 	th = l4.tcp;
-	if (!th->syn || th->ack)
+	syn_only = th->syn && !th->ack;
+	dport = bpf_ntohs(th->dest);
+	rf->simple = l4.tcp == pos + (proto == bpf_htons(ETH_P_IPV6) ? sizeof(struct ipv6hdr)
+								       : sizeof(struct iphdr));
+	if (!syn_only)
 		return GATE_not_gated;
 
 	cfg = bpf_map_lookup_elem(&gate_config, &zero);
 	if (!cfg)
 		return GATE_not_gated;
-	dport = bpf_ntohs(th->dest);
-	for (__u32 i = 0; i < GATE_MAX_PORTS; i++) {
-		if (i >= cfg->nports)
-			break;
-		if (cfg->ports[i] == dport) {
-			gated = true;
-			break;
-		}
-	}
+	/* No early exit: one path through the loop, whichever port matched. */
+#pragma unroll
+	for (__u32 i = 0; i < GATE_MAX_PORTS; i++)
+		gated |= i < cfg->nports && cfg->ports[i] == dport;
 	if (!gated)
 		return GATE_not_gated;
 	rf->l3_off = l3_off;
 	rf->v6 = proto == bpf_htons(ETH_P_IPV6);
-	rf->simple = l4.tcp == pos + (rf->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr));
 	rf->reject = cfg->action == GATE_ACTION_REJECT;
 
 	/* One lookup call site for both families keeps it inlined. */
@@ -373,11 +403,14 @@ static __always_inline int rst_reply(struct xdp_md *ctx, const struct refusal *r
 	if (ip + l3_len + sizeof(*th) > end)
 		return -1;
 	th = ip + l3_len;
+	/* A segment carrying RST is never answered with one (RFC 9293). */
+	if (th->rst)
+		return -1;
 	seg = rf->v6 ? bpf_ntohs(((struct ipv6hdr *)ip)->payload_len)
 		     : bpf_ntohs(((struct iphdr *)ip)->tot_len) - sizeof(struct iphdr);
 	hlen = th->doff * 4;
-	/* The SYN counts one, data carried in it (TCP Fast Open) the rest. */
-	seq = bpf_ntohl(th->seq) + 1 + (seg > hlen ? seg - hlen : 0);
+	/* SYN and FIN count one each, data carried (TCP Fast Open) the rest. */
+	seq = bpf_ntohl(th->seq) + th->syn + th->fin + (seg > hlen ? seg - hlen : 0);
 	if (bpf_xdp_adjust_tail(ctx, (int)(l3 + l3_len + sizeof(*th)) - (int)(end - data)))
 		return -1;
 

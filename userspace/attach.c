@@ -233,6 +233,9 @@ int gate_attach(const char *pin_dir, const char *ifname, enum attach_mode mode,
 	skel = gate_bpf__open_opts(&oopts);
 	if (!skel)
 		return -errno;
+	/* Verify only what this mode can use (auto may fall back to tc). */
+	bpf_program__set_autoload(skel->progs.popgate_xdp, mode != ATTACH_TC);
+	bpf_program__set_autoload(skel->progs.popgate_tc, mode == ATTACH_TC || mode == ATTACH_AUTO);
 	err = gate_bpf__load(skel);
 	if (err) {
 		msg(LOG_ERR, "%s: loading the BPF program: %s", ifname, strerror(-err));

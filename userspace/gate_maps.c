@@ -174,6 +174,9 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries)
 	}
 	if (max_entries)
 		bpf_map__set_max_entries(skel->maps.gate_auth, max_entries);
+	/* Only the maps are wanted here: skip verifying the programs. */
+	bpf_program__set_autoload(skel->progs.popgate_xdp, false);
+	bpf_program__set_autoload(skel->progs.popgate_tc, false);
 	err = gate_bpf__load(skel);
 	gate_bpf__destroy(skel);
 	if (err) {

@@ -77,7 +77,9 @@ static void authorize(struct daemon *d, const struct login *l, const char *origi
 		    origin, l->user, text);
 		return;
 	}
-	snprintf(user, sizeof(user), "%s", l->user);
+	/* The map keeps GATE_USER_LEN - 1 bytes: enough to tell who it was. */
+	memcpy(user, l->user, sizeof(user) - 1);
+	user[sizeof(user) - 1] = '\0';
 	err = gate_auth_set(&d->maps, &l->addr, d->cfg.window_s, user);
 	if (err == -E2BIG) {
 		d->refused_full++;
