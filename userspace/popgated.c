@@ -73,7 +73,7 @@ static void authorize(struct daemon *d, const struct login *l, const char *origi
 	/* An unspecified address is a server's placeholder, never a client. */
 	if (IN6_IS_ADDR_UNSPECIFIED(&l->addr) ||
 	    (addr_is_v4(&l->addr) && !memcmp(&l->addr.s6_addr[12], "\0\0\0\0", 4))) {
-		msg(LOG_WARNING, "%s: login of %s from %s: not a client address, ignored",
+		msg(LOG_WARNING, "%s: login of <%s> from %s: not a client address, ignored",
 		    origin, l->user, text);
 		return;
 	}
@@ -84,7 +84,7 @@ static void authorize(struct daemon *d, const struct login *l, const char *origi
 	if (err == -E2BIG) {
 		d->refused_full++;
 		if (msg_ratelimit(&d->full_rl, &held))
-			msg(LOG_ERR, "%s/%s is full (max_entries %u): %s (%s) NOT authorized; "
+			msg(LOG_ERR, "%s/%s is full (max_entries %u): %s <%s> NOT authorized; "
 			    "%llu more refused since the last message; raise max_entries or "
 			    "shorten window", d->cfg.pin_dir, GATE_MAP_AUTH, d->cfg.max_entries,
 			    text, user, (unsigned long long)held);
@@ -94,13 +94,15 @@ static void authorize(struct daemon *d, const struct login *l, const char *origi
 	if (err) {
 		d->write_errors++;
 		if (msg_ratelimit(&d->err_rl, &held))
-			msg(LOG_ERR, "%s (%s) NOT authorized: writing %s/%s: %s",
+			msg(LOG_ERR, "%s <%s> NOT authorized: writing %s/%s: %s",
 			    text, user, d->cfg.pin_dir, GATE_MAP_AUTH, strerror(-err));
 		return;
 	}
 	d->authorized++;
 	duration_format(d->cfg.window_s, dur, sizeof(dur));
-	msg(LOG_INFO, "%s login of %s from %s: authorized for %s", login_format_name(l->format),
+	/* The name is the client's own text: bracket it so it cannot pose
+	 * as another field of this line. */
+	msg(LOG_INFO, "%s login of <%s> from %s: authorized for %s", login_format_name(l->format),
 	    user, text, dur);
 	notify_status(d);
 }
