@@ -21,27 +21,6 @@
 #define PIN_XDP "xdp_"
 #define PIN_TC "tc_"
 
-static const char *const mode_names[] = {
-	[ATTACH_AUTO] = "auto", [ATTACH_NATIVE] = "native",
-	[ATTACH_GENERIC] = "generic", [ATTACH_TC] = "tc",
-};
-
-int attach_mode_parse(const char *s, enum attach_mode *mode)
-{
-	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
-		if (strcmp(s, mode_names[i]) == 0) {
-			*mode = (enum attach_mode)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *attach_mode_name(enum attach_mode mode)
-{
-	return mode <= ATTACH_TC ? mode_names[mode] : "?";
-}
-
 static int pin_of(char *buf, size_t len, const char *pin_dir, const char *kind, const char *ifname)
 {
 	char name[64];

@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "duration.h"
+#include "login_parse.h"
 #include "msg.h"
 #include "portlist.h"
 
@@ -22,22 +23,8 @@ _Static_assert(CONFIG_IFNAMSIZ == IFNAMSIZ, "CONFIG_IFNAMSIZ must equal IFNAMSIZ
 static const uint16_t default_ports[] = { 25, 465, 2525 };
 _Static_assert(ARRAY_LEN(default_ports) <= GATE_MAX_PORTS, "too many default ports");
 
-/*
- * Must match enum login_format in login_parse.h, name for name and bit for
- * bit: popgated hands config.formats to the login parser as is. To be
- * replaced by login_format_from_name() once both files are in the tree.
- */
-static const char *const format_names[] = {
-	"dovecot", "courier", "cyrus", "uwimap", "qpopper", "popa3d", "pattern",
-};
-#define FORMAT_PATTERN (1u << 6) /* format_names[6] */
-_Static_assert((1u << ARRAY_LEN(format_names)) - 1 == CONFIG_FORMATS_ALL,
-	       "CONFIG_FORMATS_ALL must have one bit per format name");
-
-static const char *const mode_names[] = {
-	[CONFIG_MODE_AUTO] = "auto", [CONFIG_MODE_NATIVE] = "native",
-	[CONFIG_MODE_GENERIC] = "generic", [CONFIG_MODE_TC] = "tc",
-};
+/* popgated hands config.formats to the login parser as is. */
+_Static_assert(CONFIG_FORMATS_ALL == LOGIN_ALL, "config formats are login_parse.h's bits");
 static const char *const action_names[] = {
 	[GATE_ACTION_DROP] = "drop", [GATE_ACTION_REJECT] = "reject",
 };
@@ -142,13 +129,12 @@ static int parse_interface(struct parser *p, const char *key, char *v)
 	struct config *c = &p->c;
 	char *mode = v + strcspn(v, " \t");
 	struct config_iface *ifs;
-	int m = CONFIG_MODE_AUTO;
+	enum attach_mode m = ATTACH_AUTO;
 
 	if (*mode) {
 		*mode = '\0';
 		mode = skip_space(mode + 1);
-		m = name_index(mode_names, ARRAY_LEN(mode_names), mode);
-		if (m < 0)
+		if (attach_mode_parse(mode, &m) < 0)
 			return problem(p, "%s: \"%s\" is not an attach mode (auto, native, generic or tc)",
 				       key, mode);
 	}
@@ -348,26 +334,26 @@ static int parse_format(struct parser *p, const char *key, char *v)
 	char *save, *tok;
 
 	for (tok = strtok_r(v, SEPARATORS, &save); tok; tok = strtok_r(NULL, SEPARATORS, &save)) {
-		int f = name_index(format_names, ARRAY_LEN(format_names), tok);
+		unsigned bit;
 
 		items++;
 		if (!strcmp(tok, "all")) {
 			all = true;
 			continue;
 		}
-		if (f < 0)
+		if (login_format_from_name(tok, &bit) < 0)
 			return problem(p, "%s: \"%s\" is not a format (dovecot, courier, cyrus, uwimap, qpopper, popa3d, pattern or all)",
 				       key, tok);
-		if (mask & (1u << f))
+		if (mask & bit)
 			return problem(p, "%s: %s is listed twice", key, tok);
-		mask |= 1u << f;
+		mask |= bit;
 	}
 	if (!items)
 		return problem(p, "%s: no format given", key);
 	if (all && items > 1)
 		return problem(p, "%s: all cannot be combined with other formats", key);
 	p->c.formats = all ? CONFIG_FORMATS_ALL : mask;
-	p->pattern_listed = mask & FORMAT_PATTERN;
+	p->pattern_listed = mask & LOGIN_PATTERN;
 	return 0;
 }
 
@@ -545,7 +531,7 @@ static void check_whole(struct parser *p)
 {
 	const struct config *c = &p->c;
 
-	if (c->n_patterns && p->set_on[K_FORMAT] && !(c->formats & FORMAT_PATTERN)) {
+	if (c->n_patterns && p->set_on[K_FORMAT] && !(c->formats & LOGIN_PATTERN)) {
 		p->line = p->set_on[K_PATTERN];
 		problem(p, "pattern: never used: format (line %u) does not list pattern",
 			p->set_on[K_FORMAT]);
@@ -694,7 +680,8 @@ void config_print(const struct config *c, FILE *out)
 
 	print_list_none(out, "interface", c->n_ifaces);
 	for (size_t i = 0; i < c->n_ifaces; i++) {
-		snprintf(buf, sizeof(buf), "%s %s", c->ifaces[i].name, mode_names[c->ifaces[i].mode]);
+		snprintf(buf, sizeof(buf), "%s %s", c->ifaces[i].name,
+			 attach_mode_name(c->ifaces[i].mode));
 		print_kv(out, "interface", buf, NULL);
 	}
 	fprintf(out, "ports = ");
@@ -722,9 +709,9 @@ void config_print(const struct config *c, FILE *out)
 		const char *sep = "";
 
 		fprintf(out, "format = ");
-		for (size_t i = 0; i < ARRAY_LEN(format_names); i++) {
-			if (c->formats & (1u << i)) {
-				fprintf(out, "%s%s", sep, format_names[i]);
+		for (unsigned bit = 1; bit & CONFIG_FORMATS_ALL; bit <<= 1) {
+			if (c->formats & bit) {
+				fprintf(out, "%s%s", sep, login_format_name(bit));
 				sep = ", ";
 			}
 		}

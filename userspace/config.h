@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "attach.h"
 #include "gate.h"
 
 #define CONFIG_LINE_MAX 4096          /* longer lines are refused, not cut */
@@ -22,9 +23,7 @@
 #define CONFIG_MAX_ENTRIES_MAX (16u << 20)
 #define CONFIG_FORMATS_ALL 0x7fu      /* one bit per login format, see config_formats */
 
-enum config_mode { CONFIG_MODE_AUTO, CONFIG_MODE_NATIVE, CONFIG_MODE_GENERIC, CONFIG_MODE_TC };
-
-struct config_iface { char name[CONFIG_IFNAMSIZ]; int mode; /* enum config_mode */ };
+struct config_iface { char name[CONFIG_IFNAMSIZ]; enum attach_mode mode; };
 struct config_prefix { struct in6_addr addr; unsigned plen; /* as prefix_parse() */ };
 struct config_pattern { char *text; char origin[PATH_MAX + 16]; /* "FILE:LINE" */ };
 
@@ -41,7 +40,7 @@ struct config {
 	bool journal;                   /* read the systemd journal... */
 	char *journal_unit;             /* ...only this unit's lines (NULL: all) */
 	bool read_stdin;
-	unsigned formats;               /* bit n: enum login_format n of login_parse.h */
+	unsigned formats;               /* enum login_format bits (login_parse.h) */
 	struct config_pattern *patterns;
 	size_t n_patterns;
 	char pin_dir[PATH_MAX];

@@ -71,7 +71,7 @@ int gate_apply_iface(const char *pin_dir, const struct config_iface *ci)
 		    ci->name);
 		return -ENODEV;
 	}
-	err = gate_attach(pin_dir, ci->name, (enum attach_mode)ci->mode, &used);
+	err = gate_attach(pin_dir, ci->name, ci->mode, &used);
 	if (!err)
 		msg(LOG_NOTICE, "%s: gate attached (%s)", ci->name, attach_mode_name(used));
 	return err;

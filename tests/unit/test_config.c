@@ -380,9 +380,9 @@ static void test_fields(void)
 		printf("#   %s", errors);
 		return;
 	}
-	CHECK(c.n_ifaces == 4 && c.ifaces[0].mode == CONFIG_MODE_NATIVE &&
-	      c.ifaces[1].mode == CONFIG_MODE_AUTO && c.ifaces[2].mode == CONFIG_MODE_TC &&
-	      c.ifaces[3].mode == CONFIG_MODE_GENERIC && !strcmp(c.ifaces[1].name, "ens3"),
+	CHECK(c.n_ifaces == 4 && c.ifaces[0].mode == ATTACH_NATIVE &&
+	      c.ifaces[1].mode == ATTACH_AUTO && c.ifaces[2].mode == ATTACH_TC &&
+	      c.ifaces[3].mode == ATTACH_GENERIC && !strcmp(c.ifaces[1].name, "ens3"),
 	      "fields: interfaces and modes");
 	CHECK(c.n_trust == 2 && c.trust[0].plen == 120 && c.trust[0].addr.s6_addr[10] == 0xff &&
 	      c.trust[0].addr.s6_addr[12] == 192 && c.trust[1].plen == 32,
