@@ -16,7 +16,7 @@ void line_buf_init(struct line_buf *lb, const char *origin, log_line_fn fn, void
 	lb->rl = (struct msg_ratelimit){ .interval_ms = OVERLONG_REPORT_MS };
 }
 
-static void overlong(struct line_buf *lb)
+static void dropped(struct line_buf *lb, const char *what)
 {
 	uint64_t held_back;
 	char more[64] = "";
@@ -26,7 +26,15 @@ static void overlong(struct line_buf *lb)
 	if (held_back)
 		snprintf(more, sizeof(more), " (and %llu more since the last report)",
 			 (unsigned long long)held_back);
-	msg(LOG_WARNING, "%s: dropped a line longer than %d bytes%s", lb->origin, LINE_MAX_LEN, more);
+	msg(LOG_WARNING, "%s: dropped %s%s", lb->origin, what, more);
+}
+
+static void overlong(struct line_buf *lb)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "a line longer than %d bytes", LINE_MAX_LEN);
+	dropped(lb, what);
 }
 
 void line_buf_feed(struct line_buf *lb, const char *data, size_t len)
@@ -61,8 +69,10 @@ void line_buf_feed(struct line_buf *lb, const char *data, size_t len)
 
 void line_buf_finish(struct line_buf *lb)
 {
-	if (lb->len > 0)
-		lb->fn(lb->ctx, lb->origin, lb->part, lb->len);
+	/* Its writer never finished it: a line cut right after a crafted user
+	 * name reads like a login from an address of the user's choosing. */
+	if (lb->len > 0 && !lb->skipping)
+		dropped(lb, "an unterminated last line");
 	line_buf_discard(lb);
 }
 

@@ -36,7 +36,8 @@ struct line_buf {
 void line_buf_init(struct line_buf *lb, const char *origin, log_line_fn fn, void *ctx);
 void line_buf_feed(struct line_buf *lb, const char *data, size_t len);
 /* No more bytes will come (EOF, a rotated file abandoned): the held tail, if
- * any, is delivered as a last line. */
+ * any, is dropped and reported, never delivered: a line its writer did not
+ * finish may be cut right after a crafted user name (see line_buf.c). */
 void line_buf_finish(struct line_buf *lb);
 /* The bytes held are void (the file was truncated): forget them. */
 void line_buf_discard(struct line_buf *lb);

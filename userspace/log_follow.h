@@ -15,8 +15,8 @@
  * appears under the name, both are read, the old one first, until the new one
  * has data: only then do we know that the writer has reopened the log, so
  * lines it wrote to the old file in between are not lost. Then the old file
- * is read to its end a last time (an unterminated last line delivered as a
- * line) and closed. With one writer, as syslog daemons and Dovecot's log
+ * is read to its end a last time (an unterminated last line is dropped and
+ * reported, see line_buf.h) and closed. With one writer, as syslog daemons and Dovecot's log
  * process are, lines arrive in the order written. A renamed or deleted file
  * with no successor is followed on, until one appears.
  *

@@ -5,8 +5,8 @@
  * it non-blocking (on stdin that flag is shared with whoever else holds the
  * same open file) and closes it at free.
  *
- * EOF: an unterminated last line is still delivered, since nothing can
- * complete it any more, then dispatch returns -EPIPE, and again on every
+ * EOF: an unterminated last line is dropped and reported (line_buf.h: a cut
+ * line may be a forged one), then dispatch returns -EPIPE, and again on every
  * later call. A FIFO whose writers may come and go (a syslog daemon being
  * restarted) should be opened O_RDWR by the caller: then it never reaches
  * EOF, and a reader that outlives its writers keeps waiting.

@@ -128,9 +128,9 @@ int main(void)
 	reset(&lb);
 	feed(&lb, "done\nunterminated");
 	line_buf_finish(&lb);
-	CHECK(got.n == 2 && IS(1, "unterminated"), "finish delivers the unterminated tail");
+	CHECK(got.n == 1, "finish drops the unterminated tail (it may be a cut, forged line)");
 	line_buf_finish(&lb);
-	CHECK(got.n == 2, "... once");
+	CHECK(got.n == 1, "... and a second finish has nothing to drop");
 
 	reset(&lb);
 	line_buf_feed(&lb, big, LINE_MAX_LEN + 10);
