@@ -171,13 +171,18 @@ static int attach_tc(const char *pin_dir, const struct iface_info *ifi, int prog
 	char path[PATH_MAX];
 	int err;
 
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST) {
-		msg(LOG_ERR, "%s: creating the clsact qdisc: %s", ifi->name, strerror(-err));
-		return err;
-	}
-	/* REPLACE: an upgrade swaps the filter's program atomically. */
+	/* REPLACE: an upgrade swaps the filter's program atomically. The
+	 * clsact qdisc is made only when missing: creating it when it exists
+	 * makes the kernel complain in libbpf's output. */
 	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		err = bpf_tc_hook_create(&hook);
+		if (err && err != -EEXIST) {
+			msg(LOG_ERR, "%s: creating the clsact qdisc: %s", ifi->name, strerror(-err));
+			return err;
+		}
+		err = bpf_tc_attach(&hook, &opts);
+	}
 	if (err) {
 		msg(LOG_ERR, "%s: attaching tc ingress filter: %s", ifi->name, strerror(-err));
 		return err;

@@ -195,24 +195,33 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries)
 	return err;
 }
 
+static const char *const map_names[] = {
+	GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS,
+};
+#define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
+
+/* The fds of struct gate_maps in map_names' order. */
+static int *map_fd(struct gate_maps *m, size_t i)
+{
+	int *fds[NMAPS] = { &m->auth_fd, &m->trust_fd, &m->config_fd, &m->stats_fd };
+
+	return fds[i];
+}
+
 int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 {
-	static const char *const names[] = {
-		GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS,
-	};
-	int *fds[] = { &m->auth_fd, &m->trust_fd, &m->config_fd, &m->stats_fd };
 	char path[PATH_MAX];
 
 	if (snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir) >= (int)sizeof(m->pin_dir))
 		return -ENAMETOOLONG;
-	for (size_t i = 0; i < 4; i++)
-		*fds[i] = -1;
-	for (size_t i = 0; i < 4; i++) {
-		int err = gate_pin_path(path, sizeof(path), pin_dir, names[i]);
+	for (size_t i = 0; i < NMAPS; i++)
+		*map_fd(m, i) = -1;
+	for (size_t i = 0; i < NMAPS; i++) {
+		int err = gate_pin_path(path, sizeof(path), pin_dir, map_names[i]);
 
 		if (!err) {
-			*fds[i] = bpf_obj_get(path);
-			err = *fds[i] < 0 ? -errno : 0;
+			*map_fd(m, i) = bpf_obj_get(path);
+			err = *map_fd(m, i) < 0 ? -errno : 0;
 		}
 		if (err) {
 			if (err == -ENOENT)
@@ -229,13 +238,50 @@ int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 
 void gate_maps_close(struct gate_maps *m)
 {
-	int *fds[] = { &m->auth_fd, &m->trust_fd, &m->config_fd, &m->stats_fd };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (size_t i = 0; i < NMAPS; i++) {
+		if (*map_fd(m, i) >= 0)
+			close(*map_fd(m, i));
+		*map_fd(m, i) = -1;
 	}
+}
+
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
+}
+
+int gate_maps_repin(struct gate_maps *m)
+{
+	char path[PATH_MAX + 32]; /* pin_dir is at most PATH_MAX, then a name */
+	int restored = 0, err;
+
+	err = gate_pin_dir_prepare(m->pin_dir);
+	if (err)
+		return err;
+	for (size_t i = 0; i < NMAPS; i++) {
+		int fd, ours = *map_fd(m, i);
+
+		gate_pin_path(path, sizeof(path), m->pin_dir, map_names[i]);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bool same = map_id(fd) == map_id(ours);
+
+			close(fd);
+			if (!same)
+				return -ESTALE;
+			continue;
+		}
+		if (errno != ENOENT || bpf_obj_pin(ours, path) < 0) {
+			err = -errno;
+			msg(LOG_ERR, "%s: pinning again: %s", path, strerror(-err));
+			return err;
+		}
+		restored++;
+	}
+	return restored;
 }
 
 static void to_key(struct gate_addr *k, const struct in6_addr *a)

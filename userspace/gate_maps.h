@@ -34,6 +34,10 @@ int gate_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
 int gate_state_create(const char *pin_dir, uint32_t max_entries);
 int gate_maps_open(struct gate_maps *m, const char *pin_dir);
 void gate_maps_close(struct gate_maps *m);
+/* The pins were removed (rm -r PIN_DIR): pin the maps this process holds
+ * again. Returns how many were restored (0: all in place), -ESTALE when other
+ * maps now sit at the pins (state created anew), or -errno (reported). */
+int gate_maps_repin(struct gate_maps *m);
 
 uint64_t gate_now_ns(void);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
@@ -39,7 +40,7 @@
 #define EXIT_USAGE 2
 
 /* epoll tags: which kind of fd woke us. Sources are tagged by pointer. */
-enum { TAG_SIGNAL = 1, TAG_SWEEP, TAG_LINK };
+enum { TAG_SIGNAL = 1, TAG_SWEEP, TAG_LINK, TAG_PINS };
 
 struct daemon {
 	const char *config_path;
@@ -48,7 +49,7 @@ struct daemon {
 	struct gate_maps maps;
 	struct log_source *sources[MAX_SOURCES];
 	size_t n_sources;
-	int ep, sig_fd, sweep_fd;
+	int ep, sig_fd, sweep_fd, pins_fd;
 	struct iface_watch *links;
 	int ifindex[MAX_IFACES]; /* last attached ifindex per cfg.ifaces[i] */
 	bool from_start, detach_on_exit;
@@ -235,6 +236,54 @@ static int arm_sweep(struct daemon *d)
 	return timerfd_settime(d->sweep_fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
+static int is_active(void *ctx, const struct attach_info *a)
+{
+	const char *name = ctx;
+
+	return a->active && strcmp(a->ifname, name) == 0;
+}
+
+/*
+ * Pins removed by an operator or a cleanup script take the XDP links (and
+ * with them the gate) away, and leave this process writing to maps nobody
+ * reads. Put back what this process holds and re-attach what is missing.
+ */
+static void guard_state(struct daemon *d)
+{
+	int r = gate_maps_repin(&d->maps);
+
+	if (r == -ESTALE) {
+		msg(LOG_WARNING, "%s: the maps were replaced by new ones; following them "
+		    "(authorizations held in the old maps are lost)", d->cfg.pin_dir);
+		gate_maps_close(&d->maps);
+		if (gate_maps_open(&d->maps, d->cfg.pin_dir) == 0)
+			gate_apply_policy(&d->maps, &d->cfg, NULL);
+	} else if (r > 0) {
+		msg(LOG_ERR, "%s: %d pinned map%s had been removed; pinned again", d->cfg.pin_dir,
+		    r, r == 1 ? "" : "s");
+	}
+	for (size_t i = 0; i < d->cfg.n_ifaces && i < MAX_IFACES; i++) {
+		struct config_iface *ci = &d->cfg.ifaces[i];
+
+		if (!d->ifindex[i] || gate_attach_foreach(d->cfg.pin_dir, is_active, ci->name) > 0)
+			continue;
+		msg(LOG_ERR, "%s: the gate is no longer attached (pins removed?); attaching again",
+		    ci->name);
+		gate_apply_iface(d->cfg.pin_dir, ci);
+	}
+	/* A removed directory took the watch with it. */
+	inotify_add_watch(d->pins_fd, d->cfg.pin_dir, IN_DELETE | IN_DELETE_SELF | IN_MOVED_FROM);
+}
+
+static void on_pins_changed(struct daemon *d)
+{
+	char buf[4096];
+
+	while (read(d->pins_fd, buf, sizeof(buf)) > 0)
+		;
+	guard_state(d);
+}
+
 static void sweep(struct daemon *d)
 {
 	unsigned deleted = 0, remaining = 0;
@@ -243,6 +292,7 @@ static void sweep(struct daemon *d)
 
 	if (read(d->sweep_fd, &ticks, sizeof(ticks)) < 0)
 		return;
+	guard_state(d); /* also catches what inotify cannot see */
 	err = gate_auth_sweep(&d->maps, gate_now_ns(), &deleted, &remaining);
 	if (err)
 		msg(LOG_ERR, "%s/%s: sweeping expired entries: %s", d->cfg.pin_dir, GATE_MAP_AUTH,
@@ -347,10 +397,15 @@ static int setup(struct daemon *d)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->sweep_fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->ep < 0 || d->sig_fd < 0 || d->sweep_fd < 0)
+	d->pins_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (d->ep < 0 || d->sig_fd < 0 || d->sweep_fd < 0 || d->pins_fd < 0)
+		return -errno;
+	if (inotify_add_watch(d->pins_fd, d->cfg.pin_dir,
+			      IN_DELETE | IN_DELETE_SELF | IN_MOVED_FROM) < 0)
 		return -errno;
 	if ((err = epoll_add(d->ep, d->sig_fd, TAG_SIGNAL)) ||
-	    (err = epoll_add(d->ep, d->sweep_fd, TAG_SWEEP)) || (err = arm_sweep(d)))
+	    (err = epoll_add(d->ep, d->sweep_fd, TAG_SWEEP)) ||
+	    (err = epoll_add(d->ep, d->pins_fd, TAG_PINS)) || (err = arm_sweep(d)))
 		return err;
 	/* Watch links before attaching: an interface born in between is seen. */
 	err = iface_watch_new(&d->links, on_link, d);
@@ -392,6 +447,8 @@ static void run(struct daemon *d)
 				sweep(d);
 			} else if (tag == TAG_LINK) {
 				iface_watch_dispatch(d->links);
+			} else if (tag == TAG_PINS) {
+				on_pins_changed(d);
 			} else {
 				struct log_source *s = (struct log_source *)(uintptr_t)tag;
 
@@ -453,6 +510,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct daemon d = { .config_path = DEFAULT_CONFIG, .ep = -1, .sig_fd = -1, .sweep_fd = -1,
+			    .pins_fd = -1,
 			    .full_rl = { .interval_ms = 10000 }, .err_rl = { .interval_ms = 10000 } };
 	bool check = false, verbose = false;
 	int c, err;
