@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "attach.h"
+#include "bpf_log.h"
 #include "duration.h"
 #include "gate_maps.h"
 #include "json_out.h"
@@ -581,6 +582,7 @@ int main(int argc, char **argv)
 	int c;
 
 	msg_set_ident("popgatectl: ");
+	bpf_log_init();
 	/* Global options first ('+' stops at the verb), then the verb's own. */
 	while ((c = getopt_long(argc, argv, "+p:jh", opts, NULL)) != -1) {
 		switch (c) {

@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "attach.h"
+#include "bpf_log.h"
 #include "config.h"
 #include "duration.h"
 #include "gate_apply.h"
@@ -516,6 +517,7 @@ int main(int argc, char **argv)
 	int c, err;
 
 	msg_set_ident("popgated: ");
+	bpf_log_init();
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
