@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# daemon.bats - popgated end to end: a real Dovecot writes its log, a real
+# client logs in with curl, popgated authorizes the address, and a real
+# Postfix takes (or never sees) the client's mail.
+#
+# Same world as gate.bats (tests/lib/e2e.bash): client 192.0.2.1 /
+# 2001:db8::1 (+ 198.51.100.7), relay 192.0.2.25 / 2001:db8::25 with Postfix
+# (25, 2525, 465) and Dovecot (110, 143, 993, 995, log_path in the run's temp
+# dir); popgated follows that log and holds the gate on the relay's veth.
+#
+#   bats tests/e2e/daemon.bats            (root; after make)
+
+bats_require_minimum_version 1.5.0
+load ../lib/e2e
+
+setup_file() {
+	export PG_CONNECT_TIMEOUT=2
+	pg_e2e_up || { pg_e2e_dump; pg_e2e_down; return 1; }
+	pg_daemon_start native || { pg_e2e_dump; pg_e2e_down; return 1; }
+}
+
+teardown_file() {
+	pg_e2e_down
+}
+
+setup() {
+	# a test that restarted the daemon ran in its own shell: the pid file knows
+	PG_DAEMON_PID=$(cat "$PG_TMP/popgated.pid" 2>/dev/null || true)
+	pg_alive "${PG_DAEMON_PID:-0}" || pg_daemon_start native
+	pg_gate_flush_all
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		pg_ctl list >&2 || true
+		pg_e2e_dump
+	fi
+}
+
+token() { echo "tok-d$BATS_TEST_NUMBER-$1-$RANDOM$RANDOM"; }
+
+# delivered HOST PORT [opts]: a message goes through and reaches the mailbox
+delivered() {
+	local host=$1 port=$2 t; shift 2
+	t=$(token "$port")
+	pg_smtp_send "$@" "$host" "$port" "$t" && pg_mail_delivered "$t" 10 >/dev/null
+}
+
+# refused HOST [opts]: every gated port times out
+refused() {
+	local host=$1; shift
+	pg_tcp_blocked "$@" "$host" 25 2525
+}
+
+@test "before any login, SMTP on 25 and 2525 is refused (IPv4 and IPv6)" {
+	refused "$PG_RELAY4"
+	refused "$PG_RELAY6"
+}
+
+@test "a failed POP3 login authorizes nothing" {
+	# from the second address: Dovecot slows down later logins from an
+	# address that failed, which would stall the other tests
+	run pg_pop3_login --from "$PG_CLIENT4_ALT" "$PG_RELAY4" "$PG_POP_USER" wrong-password
+	[ "$status" -ne 0 ]
+	pg_wait_for 5 grep -q "auth failed.*rip=$PG_CLIENT4_ALT," "$PG_DOVECOT_LOG"
+	sleep 0.3
+	! pg_gate_listed "$PG_CLIENT4_ALT"
+	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
+}
+
+@test "a POP3 login authorizes the client: its mail is delivered on 25 and 2525" {
+	refused "$PG_RELAY4"
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	delivered "$PG_RELAY4" 25
+	delivered "$PG_RELAY4" 2525
+	# who and until when, as an operator sees it
+	run pg_ctl list --json
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q "\"addr\":\"$PG_CLIENT4\",\"user\":\"$PG_POP_USER\""
+	exp=$(pg_gate_expires_in "$PG_CLIENT4")
+	[ "$exp" -gt 5300 ] && [ "$exp" -le 5400 ]
+}
+
+@test "an IMAP login authorizes only the address that logged in" {
+	pg_imap_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	delivered "$PG_RELAY4" 25
+	# the second client address on the same host did not log in
+	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
+}
+
+@test "an IMAP login over IPv6 (and POP3 over TLS) authorizes the IPv6 client" {
+	refused "$PG_RELAY6"
+	pg_imap_login "$PG_RELAY6"
+	pg_daemon_wait_allowed "$PG_CLIENT6" 3
+	delivered "$PG_RELAY6" 25
+	pg_ctl revoke "$PG_CLIENT6"
+	refused "$PG_RELAY6"
+	pg_pop3_login --tls "$PG_RELAY6"
+	pg_daemon_wait_allowed "$PG_CLIENT6" 3
+	delivered "$PG_RELAY6" 2525
+}
+
+@test "logrotate rotates Dovecot's log (rename + create, then copytruncate): the next login still authorizes" {
+	local conf=$PG_TMP/logrotate.conf state=$PG_TMP/logrotate.state
+	cat >"$conf" <<-EOF
+		$PG_DOVECOT_LOG {
+		    rotate 3
+		    create 0640 root root
+		    postrotate
+		        kill -USR1 $PG_DOVECOT_PID
+		    endscript
+		}
+	EOF
+	logrotate -f -s "$state" "$conf"
+	[ -e "$PG_DOVECOT_LOG.1" ]
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 5
+	delivered "$PG_RELAY4" 25
+
+	pg_ctl revoke "$PG_CLIENT4"
+	sed -i -e 's/create 0640 root root/copytruncate/' -e '/postrotate/,/endscript/d' "$conf"
+	logrotate -f -s "$state" "$conf"
+	[ ! -s "$PG_DOVECOT_LOG" ]
+	refused "$PG_RELAY4"
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 5
+	delivered "$PG_RELAY4" 25
+}
+
+@test "SIGKILL of the daemon: enforcement never lapses, authorizations survive, a restart resumes" {
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	kill -KILL "$PG_DAEMON_PID"
+	pg_wait_for 5 bash -c "! kill -0 $PG_DAEMON_PID 2>/dev/null"
+	# no daemon: strangers stay out, the authorized client still sends
+	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
+	delivered "$PG_RELAY4" 25
+	run pg_ctl_in_relay status --json
+	echo "$output" | grep -q '"active":true'
+	# a login while it is down is not seen ... until it runs again
+	pg_daemon_start native
+	pg_gate_listed "$PG_CLIENT4"
+	pg_imap_login "$PG_RELAY6"
+	pg_daemon_wait_allowed "$PG_CLIENT6" 3
+	delivered "$PG_RELAY6" 2525
+}
+
+@test "an authorization expires in the kernel while the daemon is stopped" {
+	pg_daemon_stop
+	pg_ctl allow "$PG_CLIENT4" --for 2s
+	delivered "$PG_RELAY4" 25
+	sleep 2.5
+	refused "$PG_RELAY4"
+	# stopped with TERM, the gate stays attached
+	run pg_ctl_in_relay status --json
+	echo "$output" | grep -q '"active":true'
+}
+
+@test "SIGHUP with a broken config: reported, and the running config stays in force" {
+	local conf=$PG_DAEMON_CONF
+	cp "$conf" "$conf.good"
+	echo "window = 90 minutes" >>"$conf"
+	kill -HUP "$PG_DAEMON_PID"
+	pg_wait_for 5 grep -q "reload failed" "$PG_DAEMON_OUT"
+	grep -qE "popgated.conf:[0-9]+: window" "$PG_DAEMON_OUT"
+	pg_alive "$PG_DAEMON_PID"
+	refused "$PG_RELAY4"
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	delivered "$PG_RELAY4" 25
+	mv "$conf.good" "$conf"
+}
+
+@test "SIGHUP with a good config applies it without a lapse: a new trusted prefix passes" {
+	local conf=$PG_DAEMON_CONF
+	cp "$conf" "$conf.good"
+	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
+	echo "trust = $PG_CLIENT4_ALT_NET" >>"$conf"
+	kill -HUP "$PG_DAEMON_PID"
+	pg_wait_for 10 grep -q "reloaded" "$PG_DAEMON_OUT"
+	delivered "$PG_RELAY4" 25 --from "$PG_CLIENT4_ALT"
+	refused "$PG_RELAY4"
+	# and taking it out again removes it
+	mv "$conf.good" "$conf"
+	kill -HUP "$PG_DAEMON_PID"
+	pg_wait_for 10 bash -c "[ \$(grep -c reloaded '$PG_DAEMON_OUT') -ge 2 ]"
+	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
+}
+
+@test "popgated --check reports a bad file as FILE:LINE and attaches nothing" {
+	local bad=$PG_TMP/bad.conf pin=/sys/fs/bpf/pge2e-$PG_RUN_ID-check
+	printf 'pin_dir = %s\nlog = relative.log\nports = 25,25\n' "$pin" >"$bad"
+	run "$PG_DAEMON_BIN" --check -c "$bad"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$bad:2: "* ]]
+	[[ "$output" == *"$bad:3: "* ]]
+	run "$PG_DAEMON_BIN" -c "$bad"
+	[ "$status" -eq 1 ]
+	[ ! -e "$pin" ]
+}
+
+@test "the relay interface deleted and re-created: popgated attaches the gate again" {
+	local c=$PG_NS_CLIENT r=$PG_NS_RELAY
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	ip -n "$r" link del "$PG_IF_RELAY"
+	pg_wait_for 5 grep -q "interface went away" "$PG_DAEMON_OUT"
+	ip link add "$PG_IF_CLIENT" netns "$c" type veth peer name "$PG_IF_RELAY" netns "$r"
+	ip -n "$c" addr add "$PG_CLIENT4/24" dev "$PG_IF_CLIENT"
+	ip -n "$c" addr add "$PG_CLIENT4_ALT/32" dev "$PG_IF_CLIENT"
+	ip -n "$r" addr add "$PG_RELAY4/24" dev "$PG_IF_RELAY"
+	pg_in "$r" ethtool -K "$PG_IF_RELAY" gro on tx off >/dev/null 2>&1 || true
+	pg_in "$c" ethtool -K "$PG_IF_CLIENT" gro on tx off >/dev/null 2>&1 || true
+	ip -n "$c" link set "$PG_IF_CLIENT" up
+	ip -n "$r" link set "$PG_IF_RELAY" up
+	ip -n "$r" route add "$PG_CLIENT4_ALT_NET" via "$PG_CLIENT4" dev "$PG_IF_RELAY"
+	pg_wait_for 5 grep -q "interface appeared" "$PG_DAEMON_OUT"
+	pg_wait_for 5 bash -c "nsenter --net=/run/netns/$r -- '$PG_BUILD/popgatectl' --pin-dir '$PG_PIN_DIR' status --json | grep -q '\"active\":true'"
+	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
+	delivered "$PG_RELAY4" 25
+}
