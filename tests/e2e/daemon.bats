@@ -221,3 +221,28 @@ refused() {
 	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
 	delivered "$PG_RELAY4" 25
 }
+
+@test "service: sd_notify READY, STATUS with counts, RELOADING, STOPPING; journal priority prefixes" {
+	local sock=$PG_TMP/notify.sock got=$PG_TMP/notify.out
+	pg_daemon_stop
+	# a stand-in for systemd's notify socket (perl is on every Debian)
+	timeout 60 perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $ARGV[0]) or die "$!";
+		$| = 1;
+		while (defined $s->recv(my $m, 4096)) { print "$m\n" }' "$sock" >"$got" &
+	pg_bg_register $!
+	pg_wait_for 5 test -S "$sock"
+	NOTIFY_SOCKET=$sock JOURNAL_STREAM=8:1234 pg_daemon_start native
+	pg_wait_for 5 grep -q '^READY=1' "$got"
+	grep -q '^STATUS=0 logins seen, 0 addresses authorized' "$got"
+	# under systemd every line carries its syslog priority
+	grep -q '^<5>running' "$PG_DAEMON_OUT"
+	pg_pop3_login "$PG_RELAY4"
+	pg_wait_for 5 grep -q '^STATUS=1 logins seen, 1 addresses authorized' "$got"
+	kill -HUP "$PG_DAEMON_PID"
+	pg_wait_for 5 grep -q '^RELOADING=1' "$got"
+	pg_wait_for 5 bash -c "[ \$(grep -c '^READY=1' '$got') -ge 2 ]"
+	kill -TERM "$PG_DAEMON_PID"
+	pg_wait_for 5 grep -q '^STOPPING=1' "$got"
+	grep -q '^<5>stopping; the gate stays attached' "$PG_DAEMON_OUT"
+}
