@@ -88,6 +88,52 @@ static int open_maps(struct gate_maps *m, bool create)
 	return gate_maps_open(m, pin_dir) ? EXIT_OPS : 0;
 }
 
+/* Open the maps, run one operation, close them; report a failure once,
+ * with the verb's name. */
+static int with_maps(bool create, const char *what,
+		     int (*op)(const struct gate_maps *m, void *arg), void *arg)
+{
+	struct gate_maps m;
+	int err;
+
+	if (open_maps(&m, create))
+		return EXIT_OPS;
+	err = op(&m, arg);
+	gate_maps_close(&m);
+	if (err) {
+		msg(LOG_ERR, "%s: %s", what, strerror(-err));
+		return EXIT_OPS;
+	}
+	return 0;
+}
+
+static int read_config(const struct gate_maps *m, void *arg)
+{
+	return gate_config_get(m, arg);
+}
+
+static int read_stats(const struct gate_maps *m, void *arg)
+{
+	return gate_stats_read(m, arg);
+}
+
+struct ports {
+	uint16_t list[GATE_MAX_PORTS];
+	unsigned n;
+};
+
+static int write_ports(const struct gate_maps *m, void *arg)
+{
+	const struct ports *p = arg;
+
+	return gate_ports_set(m, p->list, p->n);
+}
+
+static int write_action(const struct gate_maps *m, void *arg)
+{
+	return gate_action_set(m, *(enum gate_action *)arg);
+}
+
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = { { "mode", required_argument, NULL, 'm' }, { 0 } };
@@ -344,45 +390,29 @@ static int cmd_trust(int argc, char **argv)
 static int cmd_ports(int argc, char **argv)
 {
 	const char *sub = optind < argc ? argv[optind++] : "";
-	uint16_t ports[GATE_MAX_PORTS];
 	struct gate_config c;
-	struct gate_maps m;
 	const char *bad = NULL;
-	unsigned n;
+	struct ports p;
 	struct json j;
 	int err;
 
 	if (strcmp(sub, "set") == 0) {
 		if (need_args(argc, 1, "ports set"))
 			return EXIT_USAGE;
-		err = portlist_parse(argv[optind], ports, &n, &bad);
+		err = portlist_parse(argv[optind], p.list, &p.n, &bad);
 		if (err == -E2BIG)
 			return usage_error("ports set: at most %d ports", GATE_MAX_PORTS);
 		if (err)
 			return usage_error("ports set: '%s': expected ports 1-65535, no duplicates, "
 					   "e.g. 25,465,2525", bad ? bad : argv[optind]);
-		if (open_maps(&m, true))
-			return EXIT_OPS;
-		err = gate_ports_set(&m, ports, n);
-		gate_maps_close(&m);
-		if (err) {
-			msg(LOG_ERR, "ports set: %s", strerror(-err));
-			return EXIT_OPS;
-		}
-		return 0;
+		return with_maps(true, "ports set", write_ports, &p);
 	}
 	if (strcmp(sub, "list") != 0)
 		return usage_error("ports: expected set or list");
 	if (need_args(argc, 0, "ports list"))
 		return EXIT_USAGE;
-	if (open_maps(&m, false))
+	if (with_maps(false, "ports list", read_config, &c))
 		return EXIT_OPS;
-	err = gate_config_get(&m, &c);
-	gate_maps_close(&m);
-	if (err) {
-		msg(LOG_ERR, "ports list: %s", strerror(-err));
-		return EXIT_OPS;
-	}
 	json_init(&j, stdout);
 	if (json)
 		json_array_begin(&j, NULL);
@@ -402,8 +432,6 @@ static int cmd_ports(int argc, char **argv)
 static int cmd_action(int argc, char **argv)
 {
 	enum gate_action action;
-	struct gate_maps m;
-	int err;
 
 	if (need_args(argc, 1, "action"))
 		return EXIT_USAGE;
@@ -413,36 +441,20 @@ static int cmd_action(int argc, char **argv)
 		action = GATE_ACTION_REJECT;
 	else
 		return usage_error("action: expected drop or reject");
-	if (open_maps(&m, true))
-		return EXIT_OPS;
-	err = gate_action_set(&m, action);
-	gate_maps_close(&m);
-	if (err) {
-		msg(LOG_ERR, "action: %s", strerror(-err));
-		return EXIT_OPS;
-	}
-	return 0;
+	return with_maps(true, "action", write_action, &action);
 }
 
 static int cmd_stats(int argc, char **argv)
 {
 	struct gate_stats s;
-	struct gate_maps m;
 	struct json j;
 	__u64 *v = (__u64 *)&s;
-	int err;
 
 	(void)argv;
 	if (need_args(argc, 0, "stats"))
 		return EXIT_USAGE;
-	if (open_maps(&m, false))
+	if (with_maps(false, "stats", read_stats, &s))
 		return EXIT_OPS;
-	err = gate_stats_read(&m, &s);
-	gate_maps_close(&m);
-	if (err) {
-		msg(LOG_ERR, "stats: %s", strerror(-err));
-		return EXIT_OPS;
-	}
 	json_init(&j, stdout);
 	if (json)
 		json_object_begin(&j, NULL);
