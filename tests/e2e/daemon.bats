@@ -246,3 +246,15 @@ refused() {
 	pg_wait_for 5 grep -q '^STOPPING=1' "$got"
 	grep -q '^<5>stopping; the gate stays attached' "$PG_DAEMON_OUT"
 }
+
+@test "--detach-on-exit: SIGTERM takes the gate off (the default leaves it on)" {
+	pg_daemon_stop
+	PG_DAEMON_ARGS=--detach-on-exit pg_daemon_start native
+	run pg_ctl_in_relay status --json
+	echo "$output" | grep -q '"active":true'
+	kill -TERM "$PG_DAEMON_PID"
+	pg_wait_for 5 grep -q "gate detached (--detach-on-exit)" "$PG_DAEMON_OUT"
+	run pg_ctl_in_relay status --json
+	! echo "$output" | grep -q '"active":true'
+	delivered "$PG_RELAY4" 25
+}

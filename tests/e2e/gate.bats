@@ -301,3 +301,35 @@ mode_check() {
 	deliver "$PG_RELAY4" 25
 	deliver "$PG_RELAY6" 465 --tls
 }
+
+@test "another XDP program on the interface: native attach says so and suggests --mode tc; auto falls back to tc" {
+	pg_gate_detach
+	[ -s "$PG_TMP/xdp_pass.o" ]
+	ip -n "$PG_NS_RELAY" link set dev "$PG_IF_RELAY" xdpdrv obj "$PG_TMP/xdp_pass.o" sec xdp
+	run pg_ctl_in_relay attach "$PG_IF_RELAY" --mode native
+	ip_off() { ip -n "$PG_NS_RELAY" link set dev "$PG_IF_RELAY" xdpdrv off; }
+	[ "$status" -eq 1 ] || { ip_off; false; }
+	[[ "$output" == *"another XDP program"*"--mode tc"* ]] || { ip_off; false; }
+	run pg_ctl_in_relay attach "$PG_IF_RELAY" --mode auto
+	[ "$status" -eq 0 ] || { ip_off; false; }
+	[[ "$output" == *"falling back to tc"*"attached (tc)"* ]] || { ip_off; false; }
+	run pg_tcp_blocked "$PG_RELAY4" 25
+	ip_off
+	[ "$status" -eq 0 ]
+	pg_gate_detach
+}
+
+@test "bpftool: maps dump with field names, and the verifier inlined the hash lookup" {
+	pg_gate_attach native
+	pg_ctl allow "$PG_CLIENT4" --for 10m --user "$PG_POP_USER"
+	run bpftool map dump pinned "$PG_PIN_DIR/gate_auth"
+	[[ "$output" == *'"expires_ns":'*'"authorized_ns":'*"\"user\": \"$PG_POP_USER\""* ]]
+	run bpftool map dump pinned "$PG_PIN_DIR/gate_stats"
+	[[ "$output" == *'"drop_unauthorized":'* ]]
+	run bpftool map dump pinned "$PG_PIN_DIR/gate_config"
+	[[ "$output" == *'"ports": [25,465,2525'* ]]
+	id=$(pg_ctl_in_relay status --json | pg_json 'join "", map { $_->{prog_id} } grep { $_->{active} } @{$j->{attachments}}')
+	[ -n "$id" ]
+	run bpftool prog dump xlated id "$id"
+	[[ "$output" == *"__htab_map_lookup_elem"* ]]
+}
