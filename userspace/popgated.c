@@ -1,12 +1,14 @@
 /*
  * popgated - authorize relay clients on their POP3/IMAP logins.
  *
- * One epoll loop wires the log sources (files, journal, stdin) through the
- * login parser into the pinned gate_auth map, and watches signals (HUP:
- * reload, TERM/INT: stop), a sweep timer and link events (re-attach a
- * configured interface that comes back). The kernel enforces expiry by
- * itself, so nothing here is on the enforcement path: if this process dies,
- * the gate stays closed to strangers and open to those already authorized.
+ * The privileged half: it holds the maps and the attachments. Its reader
+ * (reader.h), a process without capabilities, follows the logs and parses
+ * them, and sends login records; one epoll loop here writes them into the
+ * pinned gate_auth map, and watches signals (HUP: reload, TERM/INT: stop),
+ * a sweep timer, link events (re-attach a configured interface that comes
+ * back) and the pin dir. The kernel enforces expiry by itself, so nothing
+ * here is on the enforcement path: if this process dies, the gate stays
+ * closed to strangers and open to those already authorized.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -29,32 +33,33 @@
 #include "gate_apply.h"
 #include "gate_maps.h"
 #include "iface.h"
-#include "log_source.h"
 #include "login_parse.h"
 #include "msg.h"
+#include "reader.h"
 
 #define DEFAULT_CONFIG "/etc/popgate/popgate.conf"
-#define MAX_SOURCES 64
 #define MAX_IFACES 64
+#define READER_READY_MS 10000
+#define READER_RESPAWN_MIN_S 1
+#define READER_RESPAWN_MAX_S 64
 #define EXIT_BAD_CONFIG 1
 #define EXIT_FAILURE_RUN 1
 #define EXIT_USAGE 2
 
-/* epoll tags: which kind of fd woke us. Sources are tagged by pointer. */
-enum { TAG_SIGNAL = 1, TAG_SWEEP, TAG_LINK, TAG_PINS };
+/* epoll tags: which kind of fd woke us. */
+enum { TAG_SIGNAL = 1, TAG_SWEEP, TAG_LINK, TAG_PINS, TAG_READER, TAG_RESPAWN };
 
 struct daemon {
 	const char *config_path;
 	struct config cfg;
-	struct login_parser *parser;
 	struct gate_maps maps;
-	struct log_source *sources[MAX_SOURCES];
-	size_t n_sources;
-	int ep, sig_fd, sweep_fd, pins_fd;
+	int ep, sig_fd, sweep_fd, pins_fd, reader_fd, respawn_fd;
+	pid_t reader_pid;
+	unsigned respawn_s;
 	struct iface_watch *links;
 	int ifindex[MAX_IFACES]; /* last attached ifindex per cfg.ifaces[i] */
 	bool from_start, detach_on_exit;
-	uint64_t lines, logins, authorized, refused_full, write_errors;
+	uint64_t logins, authorized, refused_full, write_errors;
 	struct msg_ratelimit full_rl, err_rl;
 };
 
@@ -65,20 +70,17 @@ static void notify_status(struct daemon *d)
 		   (unsigned long long)d->refused_full);
 }
 
-static void authorize(struct daemon *d, const struct login *l, const char *origin)
+static void authorize(struct daemon *d, const struct login_record *l)
 {
 	char text[ADDR_STRLEN], user[GATE_USER_LEN], dur[32];
 	uint64_t held = 0;
 	int err;
 
 	addr_format(&l->addr, text, sizeof(text));
-	/* An unspecified address is a server's placeholder, never a client. */
+	/* The reader drops these; a reader that does not is not believed. */
 	if (IN6_IS_ADDR_UNSPECIFIED(&l->addr) ||
-	    (addr_is_v4(&l->addr) && !memcmp(&l->addr.s6_addr[12], "\0\0\0\0", 4))) {
-		msg(LOG_WARNING, "%s: login of <%s> from %s: not a client address, ignored",
-		    origin, l->user, text);
+	    (addr_is_v4(&l->addr) && !memcmp(&l->addr.s6_addr[12], "\0\0\0\0", 4)))
 		return;
-	}
 	/* The map keeps GATE_USER_LEN - 1 bytes: enough to tell who it was. */
 	memcpy(user, l->user, sizeof(user) - 1);
 	user[sizeof(user) - 1] = '\0';
@@ -109,122 +111,11 @@ static void authorize(struct daemon *d, const struct login *l, const char *origi
 	notify_status(d);
 }
 
-static void on_line(void *ctx, const char *origin, const char *line, size_t len)
-{
-	struct daemon *d = ctx;
-	struct login l;
-
-	d->lines++;
-	if (login_parse(d->parser, line, len, &l) != 1)
-		return;
-	d->logins++;
-	authorize(d, &l, origin);
-}
-
-static int build_parser(const struct config *c, struct login_parser **out)
-{
-	struct login_parser *p;
-	char why[256];
-	int err = login_parser_new(&p, c->formats);
-
-	if (err) {
-		msg(LOG_ERR, "creating the login parser: %s", strerror(-err));
-		return err;
-	}
-	for (size_t i = 0; i < c->n_patterns; i++) {
-		why[0] = '\0';
-		err = login_parser_add_pattern(p, c->patterns[i].text, why, sizeof(why));
-		if (err) {
-			msg(LOG_ERR, "%s: pattern: %s", c->patterns[i].origin, why);
-			login_parser_free(p);
-			return err;
-		}
-	}
-	*out = p;
-	return 0;
-}
-
 static int epoll_add(int ep, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-static int add_source(struct daemon *d, struct log_source *s)
-{
-	int err;
-
-	if (d->n_sources == MAX_SOURCES) {
-		msg(LOG_ERR, "%s: more than %d log sources", log_source_name(s), MAX_SOURCES);
-		log_source_free(s);
-		return -E2BIG;
-	}
-	err = epoll_add(d->ep, log_source_fd(s), (uint64_t)(uintptr_t)s);
-	if (err) {
-		log_source_free(s);
-		return err;
-	}
-	d->sources[d->n_sources++] = s;
-	return 0;
-}
-
-static void drop_source(struct daemon *d, size_t i)
-{
-	epoll_ctl(d->ep, EPOLL_CTL_DEL, log_source_fd(d->sources[i]), NULL);
-	log_source_free(d->sources[i]);
-	d->sources[i] = d->sources[--d->n_sources];
-}
-
-static bool has_log(const struct config *c, const char *path)
-{
-	for (size_t i = 0; c && i < c->n_logs; i++)
-		if (strcmp(c->logs[i], path) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Open the sources the new config names and the old one did not; close
- * those it no longer names. Sources in both keep their position in the file,
- * so a reload loses no line.
- */
-static int apply_sources(struct daemon *d, const struct config *nc, const struct config *oc)
-{
-	struct log_source *s;
-	int err = 0;
-
-	for (size_t i = d->n_sources; i-- > 0;) {
-		const char *name = log_source_name(d->sources[i]);
-		bool keep = has_log(nc, name) ||
-			    (strcmp(name, "journal") == 0 && nc->journal) ||
-			    (strcmp(name, "stdin") == 0 && nc->read_stdin);
-
-		if (!keep)
-			drop_source(d, i);
-	}
-	for (size_t i = 0; i < nc->n_logs; i++) {
-		if (has_log(oc, nc->logs[i]))
-			continue;
-		if ((err = log_source_file(&s, nc->logs[i], d->from_start, on_line, d)) ||
-		    (err = add_source(d, s)))
-			return err;
-	}
-	if (nc->journal && !(oc && oc->journal)) {
-		if ((err = log_source_journal(&s, nc->journal_unit, NULL, on_line, d)) ||
-		    (err = add_source(d, s)))
-			return err;
-	}
-	if (nc->read_stdin && !(oc && oc->read_stdin)) {
-		int fd = dup(STDIN_FILENO);
-
-		if (fd < 0)
-			return -errno;
-		if ((err = log_source_stream(&s, fd, "stdin", on_line, d)) ||
-		    (err = add_source(d, s)))
-			return err;
-	}
-	return 0;
 }
 
 static int arm_sweep(struct daemon *d)
@@ -339,9 +230,7 @@ static void on_link(void *ctx, enum iface_event ev, const struct iface_info *ifi
  * removing, so enforcement never lapses. */
 static void reload(struct daemon *d)
 {
-	struct login_parser *parser;
 	struct config nc;
-	int err;
 
 	sd_notify(0, "RELOADING=1");
 	msg(LOG_NOTICE, "%s: reloading", d->config_path);
@@ -357,17 +246,15 @@ static void reload(struct daemon *d)
 		config_free(&nc);
 		goto done;
 	}
-	if (build_parser(&nc, &parser)) {
+	if (reader_validate(&nc)) {
 		config_free(&nc);
 		goto done;
 	}
 	gate_apply_policy(&d->maps, &nc, &d->cfg);
 	gate_apply_ifaces(nc.pin_dir, &nc, &d->cfg);
-	err = apply_sources(d, &nc, &d->cfg);
-	if (err)
-		msg(LOG_ERR, "%s: opening log sources: %s", d->config_path, strerror(-err));
-	login_parser_free(d->parser);
-	d->parser = parser;
+	/* The reader loads the same file for its sources and patterns. */
+	if (d->reader_pid > 0)
+		kill(d->reader_pid, SIGHUP);
 	config_free(&d->cfg);
 	d->cfg = nc;
 	msg_set_level(d->cfg.log_level);
@@ -377,6 +264,96 @@ static void reload(struct daemon *d)
 done:
 	sd_notify(0, "READY=1");
 	notify_status(d);
+}
+
+static void stop_reader(struct daemon *d)
+{
+	if (d->reader_fd >= 0) {
+		epoll_ctl(d->ep, EPOLL_CTL_DEL, d->reader_fd, NULL);
+		close(d->reader_fd);
+		d->reader_fd = -1;
+	}
+	if (d->reader_pid <= 0)
+		return;
+	kill(d->reader_pid, SIGTERM);
+	for (int i = 0; i < 20 && waitpid(d->reader_pid, NULL, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (waitpid(d->reader_pid, NULL, WNOHANG) == 0) {
+		kill(d->reader_pid, SIGKILL);
+		waitpid(d->reader_pid, NULL, 0);
+	}
+	d->reader_pid = 0;
+}
+
+/*
+ * The reader announces itself once it follows its sources; only then is
+ * anyone told that we run, so a login logged right after READY is seen.
+ */
+static int start_reader(struct daemon *d)
+{
+	struct login_record hello;
+	struct pollfd p;
+	int err = reader_spawn(d->config_path, d->from_start, &d->reader_fd, &d->reader_pid);
+
+	if (err) {
+		msg(LOG_ERR, "starting the log reader: %s", strerror(-err));
+		return err;
+	}
+	p = (struct pollfd){ .fd = d->reader_fd, .events = POLLIN };
+	if (poll(&p, 1, READER_READY_MS) != 1 || reader_recv(d->reader_fd, &hello) != 1 ||
+	    hello.format != 0) {
+		msg(LOG_ERR, "the log reader did not come up (see its messages above)");
+		stop_reader(d);
+		return -EIO;
+	}
+	d->respawn_s = READER_RESPAWN_MIN_S;
+	return epoll_add(d->ep, d->reader_fd, TAG_READER);
+}
+
+/* A dead reader costs logins, never enforcement: start another, backing
+ * off while it keeps failing (a configuration broken since start). */
+static void reader_gone(struct daemon *d)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = d->respawn_s } };
+	int status = 0;
+
+	epoll_ctl(d->ep, EPOLL_CTL_DEL, d->reader_fd, NULL);
+	close(d->reader_fd);
+	d->reader_fd = -1;
+	if (d->reader_pid > 0)
+		waitpid(d->reader_pid, &status, 0);
+	d->reader_pid = 0;
+	msg(LOG_ERR, "the log reader ended (%s %d); logins are not seen until it runs again, "
+	    "in %us", WIFSIGNALED(status) ? "signal" : "status",
+	    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), d->respawn_s);
+	timerfd_settime(d->respawn_fd, 0, &its, NULL);
+	if (d->respawn_s < READER_RESPAWN_MAX_S)
+		d->respawn_s *= 2;
+}
+
+static void on_reader(struct daemon *d)
+{
+	struct login_record rec;
+	int r;
+
+	while ((r = reader_recv(d->reader_fd, &rec)) == 1) {
+		d->logins++;
+		authorize(d, &rec);
+	}
+	if (r < 0)
+		reader_gone(d);
+}
+
+static void respawn(struct daemon *d)
+{
+	uint64_t ticks;
+
+	if (read(d->respawn_fd, &ticks, sizeof(ticks)) < 0 || d->reader_pid > 0)
+		return;
+	if (start_reader(d) == 0)
+		msg(LOG_NOTICE, "the log reader runs again");
+	else
+		reader_gone(d);
 }
 
 static int setup(struct daemon *d)
@@ -419,7 +396,12 @@ static int setup(struct daemon *d)
 	if ((err = gate_apply_ifaces(d->cfg.pin_dir, &d->cfg, NULL)))
 		return err;
 	remember_ifindexes(d);
-	return apply_sources(d, &d->cfg, NULL);
+	d->respawn_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->respawn_fd < 0)
+		return -errno;
+	if ((err = epoll_add(d->ep, d->respawn_fd, TAG_RESPAWN)))
+		return err;
+	return start_reader(d);
 }
 
 /* Returns when asked to stop. */
@@ -450,16 +432,10 @@ static void run(struct daemon *d)
 				iface_watch_dispatch(d->links);
 			} else if (tag == TAG_PINS) {
 				on_pins_changed(d);
-			} else {
-				struct log_source *s = (struct log_source *)(uintptr_t)tag;
-
-				for (size_t k = 0; k < d->n_sources; k++) {
-					if (d->sources[k] != s || log_source_dispatch(s) == 0)
-						continue;
-					msg(LOG_WARNING, "%s: source closed", log_source_name(s));
-					drop_source(d, k);
-					break;
-				}
+			} else if (tag == TAG_READER) {
+				on_reader(d);
+			} else if (tag == TAG_RESPAWN) {
+				respawn(d);
 			}
 		}
 	}
@@ -477,10 +453,8 @@ static void shutdown_daemon(struct daemon *d)
 		msg(LOG_NOTICE, "stopping; the gate stays attached and authorizations keep "
 		    "expiring on time in the kernel");
 	}
-	while (d->n_sources)
-		drop_source(d, d->n_sources - 1);
+	stop_reader(d);
 	iface_watch_free(d->links);
-	login_parser_free(d->parser);
 	gate_maps_close(&d->maps);
 	config_free(&d->cfg);
 }
@@ -511,9 +485,10 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct daemon d = { .config_path = DEFAULT_CONFIG, .ep = -1, .sig_fd = -1, .sweep_fd = -1,
-			    .pins_fd = -1,
+			    .pins_fd = -1, .reader_fd = -1, .respawn_fd = -1,
 			    .full_rl = { .interval_ms = 10000 }, .err_rl = { .interval_ms = 10000 } };
 	bool check = false, verbose = false;
+	size_t nsrc;
 	int c, err;
 
 	msg_set_ident("popgated: ");
@@ -534,7 +509,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	config_init_defaults(&d.cfg);
-	if (config_load(d.config_path, &d.cfg) < 0 || build_parser(&d.cfg, &d.parser)) {
+	if (config_load(d.config_path, &d.cfg) < 0 || reader_validate(&d.cfg)) {
 		msg(LOG_ERR, "%s: configuration not valid; nothing attached", d.config_path);
 		return EXIT_BAD_CONFIG;
 	}
@@ -542,7 +517,6 @@ int main(int argc, char **argv)
 		printf("%s: configuration valid\n", d.config_path);
 		if (verbose)
 			config_print(&d.cfg, stdout);
-		login_parser_free(d.parser);
 		config_free(&d.cfg);
 		return 0;
 	}
@@ -555,8 +529,9 @@ int main(int argc, char **argv)
 	}
 	sd_notify(0, "READY=1");
 	notify_status(&d);
-	msg(LOG_NOTICE, "running: %zu log source%s, window %llus, pin dir %s", d.n_sources,
-	    d.n_sources == 1 ? "" : "s", (unsigned long long)d.cfg.window_s, d.cfg.pin_dir);
+	nsrc = d.cfg.n_logs + d.cfg.journal + d.cfg.read_stdin;
+	msg(LOG_NOTICE, "running: %zu log source%s, window %llus, pin dir %s", nsrc,
+	    nsrc == 1 ? "" : "s", (unsigned long long)d.cfg.window_s, d.cfg.pin_dir);
 	run(&d);
 	shutdown_daemon(&d);
 	return 0;

@@ -258,3 +258,20 @@ refused() {
 	! echo "$output" | grep -q '"active":true'
 	delivered "$PG_RELAY4" 25
 }
+
+@test "privilege separation: the log reader holds no capability and no BPF object; killed, it is restarted" {
+	local reader
+	reader=$(pg_descendants "$PG_DAEMON_PID" | head -n 1)
+	[ -n "$reader" ]
+	grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$reader/status"
+	grep -q '^CapPrm:[[:space:]]*0000000000000000$' "/proc/$reader/status"
+	! ls -l "/proc/$reader/fd" | grep -q 'bpf-map\|bpf-prog\|bpf-link'
+	# while the privileged half does hold the maps
+	ls -l "/proc/$PG_DAEMON_PID/fd" | grep -q 'bpf-map'
+	kill -KILL "$reader"
+	pg_wait_for 10 grep -q "the log reader runs again" "$PG_DAEMON_OUT"
+	pg_alive "$PG_DAEMON_PID"
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	delivered "$PG_RELAY4" 25
+}

@@ -1,0 +1,326 @@
+/* reader.c - see reader.h. */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log_source.h"
+#include "msg.h"
+
+#define MAX_SOURCES 64
+#define READER_SOCK_FD 3
+#define TAG_SIGNAL 1
+
+struct reader {
+	const char *config_path;
+	bool from_start;
+	struct config cfg;
+	struct login_parser *parser;
+	struct log_source *sources[MAX_SOURCES];
+	size_t n_sources;
+	int ep, sig_fd;
+};
+
+static int build_parser(const struct config *c, struct login_parser **out)
+{
+	struct login_parser *p;
+	char why[256];
+	int err = login_parser_new(&p, c->formats);
+
+	if (err) {
+		msg(LOG_ERR, "creating the login parser: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < c->n_patterns; i++) {
+		why[0] = '\0';
+		err = login_parser_add_pattern(p, c->patterns[i].text, why, sizeof(why));
+		if (err) {
+			msg(LOG_ERR, "%s: pattern: %s", c->patterns[i].origin, why);
+			login_parser_free(p);
+			return err;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+int reader_validate(const struct config *c)
+{
+	struct login_parser *p;
+	int err = build_parser(c, &p);
+
+	if (!err)
+		login_parser_free(p);
+	return err;
+}
+
+static void on_line(void *ctx, const char *origin, const char *line, size_t len)
+{
+	struct reader *r = ctx;
+	struct login_record rec;
+	struct login l;
+	char text[ADDR_STRLEN];
+
+	if (login_parse(r->parser, line, len, &l) != 1)
+		return;
+	/* An unspecified address is a server's placeholder, never a client. */
+	if (IN6_IS_ADDR_UNSPECIFIED(&l.addr) ||
+	    (addr_is_v4(&l.addr) && !memcmp(&l.addr.s6_addr[12], "\0\0\0\0", 4))) {
+		addr_format(&l.addr, text, sizeof(text));
+		msg(LOG_WARNING, "%s: login of <%s> from %s: not a client address, ignored",
+		    origin, l.user, text);
+		return;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.addr = l.addr;
+	memcpy(rec.user, l.user, sizeof(rec.user) - 1);
+	rec.format = l.format;
+	/* Blocking: a busy parent slows the reader down, it loses nothing. */
+	if (send(READER_SOCK_FD, &rec, sizeof(rec), MSG_NOSIGNAL) < 0)
+		exit(errno == EPIPE ? 0 : 1);
+}
+
+static int epoll_add(int ep, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int add_source(struct reader *r, struct log_source *s)
+{
+	int err;
+
+	if (r->n_sources == MAX_SOURCES) {
+		msg(LOG_ERR, "%s: more than %d log sources", log_source_name(s), MAX_SOURCES);
+		log_source_free(s);
+		return -E2BIG;
+	}
+	err = epoll_add(r->ep, log_source_fd(s), (uint64_t)(uintptr_t)s);
+	if (err) {
+		log_source_free(s);
+		return err;
+	}
+	r->sources[r->n_sources++] = s;
+	return 0;
+}
+
+static void drop_source(struct reader *r, size_t i)
+{
+	epoll_ctl(r->ep, EPOLL_CTL_DEL, log_source_fd(r->sources[i]), NULL);
+	log_source_free(r->sources[i]);
+	r->sources[i] = r->sources[--r->n_sources];
+}
+
+static bool has_log(const struct config *c, const char *path)
+{
+	for (size_t i = 0; c && i < c->n_logs; i++)
+		if (strcmp(c->logs[i], path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Open the sources the new config names and the old one did not; close
+ * those it no longer names. Sources in both keep their position in the file,
+ * so a reload loses no line.
+ */
+static int apply_sources(struct reader *r, const struct config *nc, const struct config *oc)
+{
+	struct log_source *s;
+	int err = 0;
+
+	for (size_t i = r->n_sources; i-- > 0;) {
+		const char *name = log_source_name(r->sources[i]);
+		bool keep = has_log(nc, name) ||
+			    (strcmp(name, "journal") == 0 && nc->journal) ||
+			    (strcmp(name, "stdin") == 0 && nc->read_stdin);
+
+		if (!keep)
+			drop_source(r, i);
+	}
+	for (size_t i = 0; i < nc->n_logs; i++) {
+		if (has_log(oc, nc->logs[i]))
+			continue;
+		if ((err = log_source_file(&s, nc->logs[i], r->from_start, on_line, r)) ||
+		    (err = add_source(r, s)))
+			return err;
+	}
+	if (nc->journal && !(oc && oc->journal)) {
+		if ((err = log_source_journal(&s, nc->journal_unit, NULL, on_line, r)) ||
+		    (err = add_source(r, s)))
+			return err;
+	}
+	if (nc->read_stdin && !(oc && oc->read_stdin)) {
+		int fd = dup(STDIN_FILENO);
+
+		if (fd < 0)
+			return -errno;
+		if ((err = log_source_stream(&s, fd, "stdin", on_line, r)) ||
+		    (err = add_source(r, s)))
+			return err;
+	}
+	return 0;
+}
+
+/* Load (or reload) the configuration; on failure keep what runs. */
+static int load(struct reader *r, bool first)
+{
+	struct login_parser *parser;
+	struct config nc;
+	int err;
+
+	config_init_defaults(&nc);
+	if (config_load(r->config_path, &nc) < 0)
+		return -EINVAL;
+	if (build_parser(&nc, &parser)) {
+		config_free(&nc);
+		return -EINVAL;
+	}
+	err = apply_sources(r, &nc, first ? NULL : &r->cfg);
+	if (err)
+		msg(LOG_ERR, "%s: opening log sources: %s", r->config_path, strerror(-err));
+	login_parser_free(r->parser);
+	r->parser = parser;
+	if (!first)
+		config_free(&r->cfg);
+	r->cfg = nc;
+	msg_set_level(r->cfg.log_level);
+	return 0;
+}
+
+/* Keep nothing the privileged half has: no capability, no fd but ours. */
+static int shed_privileges(int sock)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() == 1)
+		return -ESRCH;
+	if (sock != READER_SOCK_FD && (dup2(sock, READER_SOCK_FD) < 0 || close(sock) < 0))
+		return -errno;
+	if (close_range(READER_SOCK_FD + 1, ~0u, 0) < 0)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+static void reader_main(const char *config_path, bool from_start, int sock)
+{
+	struct reader r = { .config_path = config_path, .from_start = from_start };
+	struct login_record hello;
+	struct epoll_event evs[16];
+	sigset_t mask;
+	int err;
+
+	err = shed_privileges(sock);
+	if (err) {
+		msg(LOG_ERR, "log reader: dropping privileges: %s", strerror(-err));
+		exit(1);
+	}
+	/* INT goes to the whole process group on a terminal: the parent decides. */
+	signal(SIGINT, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	r.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (r.sig_fd < 0 || r.ep < 0 || epoll_add(r.ep, r.sig_fd, TAG_SIGNAL) < 0 ||
+	    load(&r, true) < 0)
+		exit(1);
+	/* Hello (an all-zero record): the sources are followed from here on. */
+	memset(&hello, 0, sizeof(hello));
+	if (send(READER_SOCK_FD, &hello, sizeof(hello), MSG_NOSIGNAL) < 0)
+		exit(1);
+	for (;;) {
+		int n = epoll_wait(r.ep, evs, 16, -1);
+
+		for (int i = 0; i < n; i++) {
+			struct log_source *s = (struct log_source *)(uintptr_t)evs[i].data.u64;
+			struct signalfd_siginfo si;
+
+			if (evs[i].data.u64 == TAG_SIGNAL) {
+				while (read(r.sig_fd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGTERM)
+						exit(0);
+					load(&r, false);
+				}
+				continue;
+			}
+			for (size_t k = 0; k < r.n_sources; k++) {
+				if (r.sources[k] != s || log_source_dispatch(s) == 0)
+					continue;
+				msg(LOG_WARNING, "%s: source closed", log_source_name(s));
+				drop_source(&r, k);
+				break;
+			}
+		}
+	}
+}
+
+int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid)
+{
+	int sv[2];
+	pid_t child;
+
+	/* SEQPACKET: one record per message, and EOF when the reader is gone. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	fflush(stderr);
+	child = fork();
+	if (child < 0) {
+		int err = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (child == 0) {
+		close(sv[0]);
+		reader_main(config_path, from_start, sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(sv[0]);
+		return err;
+	}
+	*sock = sv[0];
+	*pid = child;
+	return 0;
+}
+
+int reader_recv(int sock, struct login_record *r)
+{
+	ssize_t n = recv(sock, r, sizeof(*r), 0);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return -EPIPE;
+	if ((size_t)n != sizeof(*r))
+		return -EPROTO;
+	/* The reader is less trusted than we are: hold it to its promises. */
+	r->user[sizeof(r->user) - 1] = '\0';
+	for (char *c = r->user; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	return 1;
+}
