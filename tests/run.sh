@@ -3,12 +3,12 @@
 # end-to-end bats suites. Every part speaks TAP; this script shows it and
 # ends with one line for the whole suite: "N passed, N failed, N skipped".
 #
-#   tests/run.sh [SUITE...]    SUITE: unit, asan, bpf, e2e (default: all)
+#   tests/run.sh [SUITE...]    SUITE: unit, asan, bpf, fuzz, e2e (default: all)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit asan bpf e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit asan bpf fuzz e2e)
 
 passed=0 failed=0 skipped=0
 log=$(mktemp)
@@ -45,10 +45,11 @@ for s in "${suites[@]}"; do
 	bpf) for t in "$BUILD"/tests/test_bpf_*; do
 		[ -x "$t" ] && run_tap "bpf $(basename "$t")" "$t"
 	done ;;
+	fuzz) run_tap "fuzz smoke" tests/fuzz/smoke.sh ;;
 	e2e) for b in tests/e2e/*.bats; do
 		[ -f "$b" ] && run_tap "e2e $(basename "$b")" bats --tap "$b"
 	done ;;
-	*) echo "run.sh: unknown suite '$s' (unit, asan, bpf, e2e)" >&2; exit 2 ;;
+	*) echo "run.sh: unknown suite '$s' (unit, asan, bpf, fuzz, e2e)" >&2; exit 2 ;;
 	esac
 done
 

@@ -17,7 +17,8 @@ int addr_parse_n(const char *s, size_t len, struct in6_addr *out)
 	char buf[INET6_ADDRSTRLEN];
 	struct in_addr v4;
 
-	if (len == 0 || len >= sizeof(buf))
+	/* inet_pton would stop at a NUL and take "192.0.2.1\0junk" whole. */
+	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len))
 		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = '\0';

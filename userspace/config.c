@@ -300,8 +300,9 @@ static int parse_journal(struct parser *p, const char *key, char *v)
 		p->c.journal = true;
 		return 0;
 	}
-	/* systemd's unit name alphabet; 256 is its UNIT_NAME_MAX. */
-	if (n + sizeof(".service") > 256 ||
+	/* systemd's unit name alphabet; 256 is its UNIT_NAME_MAX, and a name
+	 * without a type gets ".service" (below): count it only then. */
+	if (n + (strchr(v, '.') ? 1 : sizeof(".service")) > 256 ||
 	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@") != n)
 		return problem(p, "%s: \"%s\" is neither a unit name (e.g. dovecot.service) nor all",
 			       key, v);
@@ -357,13 +358,19 @@ static int parse_format(struct parser *p, const char *key, char *v)
 	return 0;
 }
 
+/* A pattern must still fit a line when config_print() writes it back, with
+ * its escapes and its FILE:LINE comment. */
+#define PATTERN_MAX 1024
+
 static int parse_pattern(struct parser *p, const char *key, char *v)
 {
 	struct config *c = &p->c;
 	struct config_pattern *pats;
-	char *text = strdup(v);
+	char *text;
 
-	(void)key;
+	if (strlen(v) > PATTERN_MAX)
+		return problem(p, "%s: longer than %d bytes", key, PATTERN_MAX);
+	text = strdup(v);
 	pats = text ? reallocarray(c->patterns, c->n_patterns + 1, sizeof(*pats)) : NULL;
 	if (!pats) {
 		free(text);

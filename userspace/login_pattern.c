@@ -7,6 +7,7 @@
  * open groups before them, which is why bracket expressions and escapes are
  * walked here: a '(' inside "[...]" or after '\' opens nothing.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -60,16 +61,28 @@ static size_t bracket_len(const char *s)
 	return 0;
 }
 
+#define REPEAT_RUN_MAX 3
+
 /* REGEX -> "^(REGEX)$" in out (sized by the caller), tokens replaced. */
 static int translate(const char *re, char *out, struct login_pattern *pat,
 		     char *err, size_t errlen)
 {
 	size_t groups = 1, o = 0;       /* group 1 is the anchoring wrapper */
+	unsigned repeats = 0;           /* repetition operators in a row */
+	unsigned depth = 0;             /* open groups of the operator's own */
 
 	o += (size_t)sprintf(out, "^(");
 	for (size_t i = 0; re[i];) {
 		size_t n = 1;
 
+		/* glibc's regcomp copies a repeated operand per operator: memory
+		 * grows exponentially with stacked ones ("a++++..."). */
+		if (re[i] == '+' || re[i] == '*' || re[i] == '?' || re[i] == '{') {
+			if (++repeats > REPEAT_RUN_MAX)
+				return fail(err, errlen, "too many repetition operators in a row");
+		} else if (re[i] != '}' && !(repeats && (isdigit((unsigned char)re[i]) || re[i] == ','))) {
+			repeats = 0;
+		}
 		if (re[i] == '\\') {
 			n = re[i + 1] ? 2 : 1;
 		} else if (re[i] == '[') {
@@ -92,6 +105,13 @@ static int translate(const char *re, char *out, struct login_pattern *pat,
 			continue;
 		} else if (re[i] == '(') {
 			groups++;
+			depth++;
+		} else if (re[i] == ')') {
+			/* It would close the anchoring wrapper: "OK)|(from %{ip}"
+			 * would match a message's tail, not the whole message. */
+			if (depth == 0)
+				return fail(err, errlen, "unbalanced ')' in the regex");
+			depth--;
 		}
 		memcpy(out + o, re + i, n);
 		o += n;
@@ -180,6 +200,9 @@ bool login_pattern_match(const struct login_pattern *pat, struct span tag,
 	m[0].rm_so = 0;
 	m[0].rm_eo = (regoff_t)msg.n;
 	if (regexec(&pat->re, msg.p, last + 1, m, REG_STARTEND) != 0)
+		return false;
+	/* translate() keeps the regex inside its anchors; doubt all the same. */
+	if (m[0].rm_so != 0 || m[0].rm_eo != (regoff_t)msg.n)
 		return false;
 	g = &m[pat->ip_group];
 	if (g->rm_so < 0 ||

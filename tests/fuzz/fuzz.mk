@@ -4,7 +4,7 @@
 # and another area adds its own with `fuzz: fuzz-NAME` in its .mk.
 #
 #   make fuzz-bpf [FUZZ_BPF_COUNT=N] [FUZZ_SEED=S]
-#   make fuzz-parsers [FUZZ_TIME=seconds per target]
+#   make fuzz-parsers [FUZZ_TIME=seconds per target] [FUZZ_FLAGS=...]
 #   make fuzz-smoke          a few thousand runs of each parser target, in TAP
 #
 # The seed is new on every run (printed by the test, to replay a finding
@@ -34,6 +34,9 @@ FUZZ_WRAP := -Wl,--wrap=login_set_user,--wrap=login_set_addr,--wrap=regexec
 FUZZ_LOGIN_OBJS := $(patsubst userspace/%.c,$(FUZZ_OUT)/obj/%.o,$(wildcard userspace/login_*.c)) \
 	$(FUZZ_OUT)/obj/addr.o
 FUZZ_RUN_FLAGS := -timeout=10 -print_final_stats=1
+# More libFuzzer flags, e.g. FUZZ_FLAGS="-fork=1 -ignore_ooms=1 -ignore_crashes=1"
+# to keep going past a finding already kept in tests/fuzz/crashes/.
+FUZZ_FLAGS ?=
 
 $(FUZZ_OUT)/obj/%.o: userspace/%.c
 	@mkdir -p $(@D)
@@ -60,7 +63,8 @@ fuzz-bins: $(FUZZ_BINS)
 FUZZ_PARSER_RUNS := $(FUZZ_TARGETS:%=fuzz-parser-%)
 $(FUZZ_PARSER_RUNS): fuzz-parser-%: $(FUZZ_OUT)/fuzz_%
 	@mkdir -p $(FUZZ_OUT)/corpus/$* $(FUZZ_OUT)/artifacts/$*
-	$< -max_total_time=$(FUZZ_TIME) $(FUZZ_RUN_FLAGS) -artifact_prefix=$(FUZZ_OUT)/artifacts/$*/ \
+	$< -max_total_time=$(FUZZ_TIME) $(FUZZ_RUN_FLAGS) $(FUZZ_FLAGS) \
+		-artifact_prefix=$(FUZZ_OUT)/artifacts/$*/ \
 		$(FUZZ_OUT)/corpus/$* tests/fuzz/corpus/$*
 
 fuzz-parsers: $(FUZZ_PARSER_RUNS)

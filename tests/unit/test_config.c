@@ -418,13 +418,20 @@ static void test_long_lines(void)
 	size_t n;
 
 	/* Exactly CONFIG_LINE_MAX bytes before the newline: accepted. */
-	n = (size_t)snprintf(text, sizeof(text), "pattern = ");
-	memset(text + n, 'x', CONFIG_LINE_MAX - n);
+	memset(text, '#', CONFIG_LINE_MAX);
 	n = CONFIG_LINE_MAX;
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "\n%s", SOURCE_LINE);
-	CHECK(load_text(text, n, &c) == 0 && c.n_patterns == 1 &&
-	      strlen(c.patterns[0].text) == CONFIG_LINE_MAX - 10, "line of 4096 bytes is accepted");
+	CHECK(load_text(text, n, &c) == 0, "line of 4096 bytes is accepted");
 	config_free(&c);
+
+	/* A pattern must fit a line once printed back with its escapes. */
+	n = (size_t)snprintf(text, sizeof(text), "pattern = ");
+	memset(text + n, 'x', 1025);
+	n += 1025;
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "\n%s", SOURCE_LINE);
+	expand("FILE:1: pattern: longer than 1024 bytes\n", want, sizeof(want));
+	CHECK(load_text(text, n, &c) == -EINVAL && !strcmp(errors, want),
+	      "pattern of 1025 bytes is refused");
 
 	/* One more: refused, and the next line still numbered right. */
 	memset(text, '#', CONFIG_LINE_MAX + 1);

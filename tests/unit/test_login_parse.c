@@ -565,6 +565,9 @@ static void check_patterns(void)
 		{ "mypopd OK (%{ip}", "unbalanced (" },
 		{ "mypopd OK [%{ip}", "unclosed [" },
 		{ "mypopd ((((((((((((((((a)))))))))))))))) %{ip}", "too many groups" },
+		{ "mypopd OK)|(from %{ip}", "')' closing the anchors (tail match)" },
+		{ "mypopd a++++++++++++++++++++++ %{ip}", "stacked repetition (regcomp blow-up)" },
+		{ "mypopd a{2}{2}{2}{2} %{ip}", "stacked counted repetition" },
 	};
 	struct login_parser *p = parser_or_die(LOGIN_PATTERN);
 	struct login_parser *off = parser_or_die(LOGIN_DOVECOT);
