@@ -6,7 +6,7 @@ set -eu
 BUILD_PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
   libnl-3-dev libnl-route-3-dev libsystemd-dev linux-libc-dev libc6-dev"
 TEST_PKGS="bats systemd-journal-remote iproute2 procps ethtool util-linux libcap2-bin postfix dovecot-pop3d
-  dovecot-imapd swaks libio-socket-inet6-perl libnet-ssleay-perl curl openssl logrotate systemd psmisc libclang-rt-14-dev"
+  dovecot-imapd faketime swaks libio-socket-inet6-perl libnet-ssleay-perl curl openssl logrotate systemd psmisc libclang-rt-14-dev"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -199,7 +199,7 @@ static int attach_tc(const char *pin_dir, const struct iface_info *ifi, int prog
 }
 
 int gate_attach(const char *pin_dir, const char *ifname, enum attach_mode mode,
-		enum attach_mode *used)
+		enum attach_mode *used, const struct gate_maps *maps)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
 	struct iface_info ifi;
@@ -211,12 +211,16 @@ int gate_attach(const char *pin_dir, const char *ifname, enum attach_mode mode,
 		msg(LOG_ERR, "%s: %s", ifname, err == -ENODEV ? "no such interface" : strerror(-err));
 		return err;
 	}
-	err = gate_state_create(pin_dir, 0);
-	if (err)
+	if (!maps && (err = gate_state_create(pin_dir, 0)))
 		return err;
 	skel = gate_bpf__open_opts(&oopts);
 	if (!skel)
 		return -errno;
+	err = gate_skel_use_maps(skel, pin_dir, maps);
+	if (err) {
+		msg(LOG_ERR, "%s: using the maps of %s: %s", ifname, pin_dir, strerror(-err));
+		goto out;
+	}
 	/* Verify only what this mode can use (auto may fall back to tc). */
 	bpf_program__set_autoload(skel->progs.popgate_xdp, mode != ATTACH_TC);
 	bpf_program__set_autoload(skel->progs.popgate_tc, mode == ATTACH_TC || mode == ATTACH_AUTO);

@@ -20,9 +20,12 @@ enum attach_mode { ATTACH_AUTO, ATTACH_NATIVE, ATTACH_GENERIC, ATTACH_TC };
 int attach_mode_parse(const char *s, enum attach_mode *mode);
 const char *attach_mode_name(enum attach_mode mode);
 
-/* *used (may be NULL) gets the mode in force; auto falls back to tc. */
+struct gate_maps;
+/* *used (may be NULL) gets the mode in force; auto falls back to tc. With
+ * maps NULL the pinned state is used (and created when missing); else the
+ * program uses exactly those maps (popgated's own, see gate_maps.h). */
 int gate_attach(const char *pin_dir, const char *ifname, enum attach_mode mode,
-		enum attach_mode *used);
+		enum attach_mode *used, const struct gate_maps *maps);
 int gate_detach(const char *pin_dir, const char *ifname);
 
 struct attach_info {

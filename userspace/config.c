@@ -50,6 +50,7 @@ struct parser {
 	unsigned set_on[K_COUNT]; /* line a key was last given on; 0: never */
 	bool source_failed;       /* a source line was wrong: "no source" would be noise */
 	bool pattern_listed;      /* "pattern" named in format, not just implied by all */
+	struct login_parser *patterns; /* compiles each pattern, to report it here */
 };
 
 static __attribute__((format(printf, 2, 3))) int problem(struct parser *p, const char *fmt, ...)
@@ -366,10 +367,16 @@ static int parse_pattern(struct parser *p, const char *key, char *v)
 {
 	struct config *c = &p->c;
 	struct config_pattern *pats;
-	char *text;
+	char *text, why[256];
 
 	if (strlen(v) > PATTERN_MAX)
 		return problem(p, "%s: longer than %d bytes", key, PATTERN_MAX);
+	/* Compiled now, so a bad one is reported with every other problem. */
+	if (!p->patterns && login_parser_new(&p->patterns, LOGIN_PATTERN) < 0)
+		return out_of_memory(p);
+	why[0] = '\0';
+	if (login_parser_add_pattern(p->patterns, v, why, sizeof(why)) < 0)
+		return problem(p, "%s: %s", key, why);
 	text = strdup(v);
 	pats = text ? reallocarray(c->patterns, c->n_patterns + 1, sizeof(*pats)) : NULL;
 	if (!pats) {
@@ -606,6 +613,7 @@ int config_load(const char *path, struct config *out)
 		errno = 0;
 	}
 	fclose(f);
+	login_parser_free(p.patterns);
 	if (r < 0) {
 		p.line = 0;
 		problem(&p, "cannot read: %s", strerror(-r));

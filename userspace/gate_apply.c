@@ -59,7 +59,7 @@ int gate_apply_policy(const struct gate_maps *m, const struct config *new_cfg,
 	return err;
 }
 
-int gate_apply_iface(const char *pin_dir, const struct config_iface *ci)
+int gate_apply_iface(const struct gate_maps *m, const struct config_iface *ci)
 {
 	enum attach_mode used;
 	struct iface_info ifi;
@@ -71,7 +71,7 @@ int gate_apply_iface(const char *pin_dir, const struct config_iface *ci)
 		    ci->name);
 		return -ENODEV;
 	}
-	err = gate_attach(pin_dir, ci->name, ci->mode, &used);
+	err = gate_attach(m->pin_dir, ci->name, ci->mode, &used, m);
 	if (!err)
 		msg(LOG_NOTICE, "%s: gate attached (%s)", ci->name, attach_mode_name(used));
 	return err;
@@ -85,13 +85,13 @@ static bool has_iface(const struct config *c, const char *name)
 	return false;
 }
 
-int gate_apply_ifaces(const char *pin_dir, const struct config *new_cfg,
+int gate_apply_ifaces(const struct gate_maps *m, const struct config *new_cfg,
 		      const struct config *old_cfg)
 {
 	int err = 0, e;
 
 	for (size_t i = 0; i < new_cfg->n_ifaces; i++) {
-		e = gate_apply_iface(pin_dir, &new_cfg->ifaces[i]);
+		e = gate_apply_iface(m, &new_cfg->ifaces[i]);
 		err = first_err(err, e == -ENODEV ? 0 : e);
 	}
 	for (size_t i = 0; old_cfg && i < old_cfg->n_ifaces; i++) {
@@ -99,7 +99,7 @@ int gate_apply_ifaces(const char *pin_dir, const struct config *new_cfg,
 
 		if (has_iface(new_cfg, name))
 			continue;
-		e = gate_detach(pin_dir, name);
+		e = gate_detach(m->pin_dir, name);
 		if (!e)
 			msg(LOG_NOTICE, "%s: no longer in the configuration, gate detached", name);
 		err = first_err(err, e == -ENOENT ? 0 : e);

@@ -17,8 +17,9 @@
 
 int gate_apply_policy(const struct gate_maps *m, const struct config *new_cfg,
 		      const struct config *old_cfg /* NULL at start */);
-int gate_apply_ifaces(const char *pin_dir, const struct config *new_cfg,
+int gate_apply_ifaces(const struct gate_maps *m, const struct config *new_cfg,
 		      const struct config *old_cfg /* NULL at start */);
-/* Attach one configured interface; -ENODEV when it does not exist (yet). */
-int gate_apply_iface(const char *pin_dir, const struct config_iface *ci);
+/* Attach one configured interface, over m's maps; -ENODEV when it does not
+ * exist (yet). */
+int gate_apply_iface(const struct gate_maps *m, const struct config_iface *ci);
 #endif

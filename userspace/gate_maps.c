@@ -136,6 +136,32 @@ static int pinned_max_entries(const char *pin_dir, uint32_t *max)
 	return 0;
 }
 
+int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct gate_maps *m)
+{
+	struct bpf_map *maps[] = { skel->maps.gate_auth, skel->maps.gate_trust,
+				   skel->maps.gate_config, skel->maps.gate_stats };
+	uint32_t pinned;
+
+	if (!m) {
+		/* A pinned map is reused only if it matches in every parameter. */
+		if (pinned_max_entries(pin_dir, &pinned) == 0)
+			return bpf_map__set_max_entries(skel->maps.gate_auth, pinned);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		int fd = i == 0 ? m->auth_fd : i == 1 ? m->trust_fd : i == 2 ? m->config_fd
+									: m->stats_fd;
+		int err = bpf_map__set_pin_path(maps[i], NULL);
+
+		if (!err)
+			err = bpf_map__reuse_fd(maps[i], fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+
 static int config_init(const struct gate_maps *m)
 {
 	struct gate_config c;

@@ -39,6 +39,12 @@ void gate_maps_close(struct gate_maps *m);
  * maps now sit at the pins (state created anew), or -errno (reported). */
 int gate_maps_repin(struct gate_maps *m);
 
+struct gate_bpf;
+/* Make a freshly opened skeleton use this state's maps, never new ones: the
+ * pinned maps (their size taken from the pins), or, when m is given, the very
+ * maps m holds, whatever happens to the pins meanwhile. */
+int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct gate_maps *m);
+
 uint64_t gate_now_ns(void);
 
 /* Authorize for window_s seconds from now; -E2BIG when the map is full

@@ -288,6 +288,10 @@ static void handle_event(struct log_follow *f, const struct inotify_event *ev, b
 			*rewatch = true;
 		} else if (ev->len && !strcmp(ev->name, f->base)) {
 			f->check_path = true;
+		} else if (!ev->len && (ev->mask & IN_ATTRIB)) {
+			/* The directory itself changed mode: a file it hid
+			 * (chmod 000, then back) may be reachable now. */
+			f->check_path = true;
 		}
 	} else if (ev->wd == f->cur.wd || ev->wd == f->old.wd) {
 		struct tail *t = ev->wd == f->cur.wd ? &f->cur : &f->old;

@@ -150,7 +150,7 @@ static int cmd_attach(int argc, char **argv)
 	}
 	if (need_args(argc, 1, "attach"))
 		return EXIT_USAGE;
-	if (gate_attach(pin_dir, argv[optind], mode, &used))
+	if (gate_attach(pin_dir, argv[optind], mode, &used, NULL))
 		return EXIT_OPS;
 	printf("%s: attached (%s)\n", argv[optind], attach_mode_name(used));
 	return 0;

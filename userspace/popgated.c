@@ -58,7 +58,7 @@ struct daemon {
 	unsigned respawn_s;
 	struct iface_watch *links;
 	int ifindex[MAX_IFACES]; /* last attached ifindex per cfg.ifaces[i] */
-	bool from_start, detach_on_exit;
+	bool from_start, detach_on_exit, running;
 	uint64_t logins, authorized, refused_full, write_errors;
 	struct msg_ratelimit full_rl, err_rl;
 };
@@ -161,7 +161,7 @@ static void guard_state(struct daemon *d)
 			continue;
 		msg(LOG_ERR, "%s: the gate is no longer attached (pins removed?); attaching again",
 		    ci->name);
-		gate_apply_iface(d->cfg.pin_dir, ci);
+		gate_apply_iface(&d->maps, ci);
 	}
 	/* A removed directory took the watch with it. */
 	inotify_add_watch(d->pins_fd, d->cfg.pin_dir, IN_DELETE | IN_DELETE_SELF | IN_MOVED_FROM);
@@ -220,7 +220,7 @@ static void on_link(void *ctx, enum iface_event ev, const struct iface_info *ifi
 			/* A new ifindex is a new device: its old attachment died with it. */
 			msg(LOG_NOTICE, "%s: interface appeared (index %d), attaching the gate",
 			    ifi->name, ifi->ifindex);
-			if (gate_apply_iface(d->cfg.pin_dir, &d->cfg.ifaces[i]) == 0)
+			if (gate_apply_iface(&d->maps, &d->cfg.ifaces[i]) == 0)
 				d->ifindex[i] = ifi->ifindex;
 		}
 	}
@@ -251,7 +251,7 @@ static void reload(struct daemon *d)
 		goto done;
 	}
 	gate_apply_policy(&d->maps, &nc, &d->cfg);
-	gate_apply_ifaces(nc.pin_dir, &nc, &d->cfg);
+	gate_apply_ifaces(&d->maps, &nc, &d->cfg);
 	/* The reader loads the same file for its sources and patterns. */
 	if (d->reader_pid > 0)
 		kill(d->reader_pid, SIGHUP);
@@ -393,7 +393,7 @@ static int setup(struct daemon *d)
 	}
 	if ((err = epoll_add(d->ep, iface_watch_fd(d->links), TAG_LINK)))
 		return err;
-	if ((err = gate_apply_ifaces(d->cfg.pin_dir, &d->cfg, NULL)))
+	if ((err = gate_apply_ifaces(&d->maps, &d->cfg, NULL)))
 		return err;
 	remember_ifindexes(d);
 	d->respawn_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -449,7 +449,7 @@ static void shutdown_daemon(struct daemon *d)
 			if (gate_detach(d->cfg.pin_dir, d->cfg.ifaces[i].name) == 0)
 				msg(LOG_NOTICE, "%s: gate detached (--detach-on-exit)",
 				    d->cfg.ifaces[i].name);
-	} else if (d->cfg.n_ifaces) {
+	} else if (d->cfg.n_ifaces && d->running) {
 		msg(LOG_NOTICE, "stopping; the gate stays attached and authorizations keep "
 		    "expiring on time in the kernel");
 	}
@@ -457,6 +457,33 @@ static void shutdown_daemon(struct daemon *d)
 	iface_watch_free(d->links);
 	gate_maps_close(&d->maps);
 	config_free(&d->cfg);
+}
+
+/*
+ * After a failed setup: name the capabilities this process lacks, since
+ * libbpf's hints (ulimit -l, kernel support) point elsewhere.
+ */
+static void explain_capabilities(void)
+{
+	static const struct { int bit; const char *name; } need[] = {
+		{ 39, "CAP_BPF" }, { 38, "CAP_PERFMON" }, { 12, "CAP_NET_ADMIN" },
+	};
+	unsigned long long eff = 0;
+	char line[256], missing[96] = "";
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(eff & (1ull << need[i].bit)))
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 missing[0] ? ", " : "", need[i].name);
+	if (missing[0])
+		msg(LOG_ERR, "this process lacks %s: popgated needs CAP_BPF, CAP_PERFMON and "
+		    "CAP_NET_ADMIN (see popgated(8))", missing);
 }
 
 static const char usage_text[] =
@@ -524,9 +551,11 @@ int main(int argc, char **argv)
 	err = setup(&d);
 	if (err) {
 		msg(LOG_ERR, "setup failed (%s); stopping", strerror(-err));
+		explain_capabilities();
 		shutdown_daemon(&d);
 		return EXIT_FAILURE_RUN;
 	}
+	d.running = true;
 	sd_notify(0, "READY=1");
 	notify_status(&d);
 	nsrc = d.cfg.n_logs + d.cfg.journal + d.cfg.read_stdin;

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -23,6 +24,9 @@
 #define MAX_SOURCES 64
 #define READER_SOCK_FD 3
 #define TAG_SIGNAL 1
+#define TAG_RETRY 2
+#define RETRY_MIN_S 2
+#define RETRY_MAX_S 64
 
 struct reader {
 	const char *config_path;
@@ -31,7 +35,9 @@ struct reader {
 	struct login_parser *parser;
 	struct log_source *sources[MAX_SOURCES];
 	size_t n_sources;
-	int ep, sig_fd;
+	bool stdin_opened;
+	unsigned retry_s;
+	int ep, sig_fd, retry_fd;
 };
 
 static int build_parser(const struct config *c, struct login_parser **out)
@@ -133,47 +139,70 @@ static bool has_log(const struct config *c, const char *path)
 	return false;
 }
 
-/*
- * Open the sources the new config names and the old one did not; close
- * those it no longer names. Sources in both keep their position in the file,
- * so a reload loses no line.
- */
-static int apply_sources(struct reader *r, const struct config *nc, const struct config *oc)
+static bool has_source(const struct reader *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_sources; i++)
+		if (strcmp(log_source_name(r->sources[i]), name) == 0)
+			return true;
+	return false;
+}
+
+static int open_source(struct reader *r, const char *name, const struct config *c)
 {
 	struct log_source *s;
-	int err = 0;
+	int err, fd;
 
+	if (strcmp(name, "journal") == 0) {
+		err = log_source_journal(&s, c->journal_unit, NULL, on_line, r);
+	} else if (strcmp(name, "stdin") == 0) {
+		fd = dup(STDIN_FILENO);
+		err = fd < 0 ? -errno : log_source_stream(&s, fd, "stdin", on_line, r);
+	} else {
+		err = log_source_file(&s, name, r->from_start, on_line, r);
+	}
+	return err ? err : add_source(r, s);
+}
+
+/*
+ * Close the sources the config no longer names; open those it names that
+ * are not open. Sources that stay keep their position in the file, so a
+ * reload loses no line. One that cannot be opened (an unreadable directory)
+ * does not stop the others; *missing counts them, for a later retry.
+ */
+static void apply_sources(struct reader *r, const struct config *c, unsigned *missing)
+{
+	*missing = 0;
 	for (size_t i = r->n_sources; i-- > 0;) {
 		const char *name = log_source_name(r->sources[i]);
-		bool keep = has_log(nc, name) ||
-			    (strcmp(name, "journal") == 0 && nc->journal) ||
-			    (strcmp(name, "stdin") == 0 && nc->read_stdin);
+		bool keep = has_log(c, name) || (strcmp(name, "journal") == 0 && c->journal) ||
+			    (strcmp(name, "stdin") == 0 && c->read_stdin);
 
 		if (!keep)
 			drop_source(r, i);
 	}
-	for (size_t i = 0; i < nc->n_logs; i++) {
-		if (has_log(oc, nc->logs[i]))
-			continue;
-		if ((err = log_source_file(&s, nc->logs[i], r->from_start, on_line, r)) ||
-		    (err = add_source(r, s)))
-			return err;
+	for (size_t i = 0; i < c->n_logs; i++)
+		if (!has_source(r, c->logs[i]) && open_source(r, c->logs[i], c) < 0)
+			(*missing)++;
+	if (c->journal && !has_source(r, "journal") && open_source(r, "journal", c) < 0)
+		(*missing)++;
+	/* stdin is opened once: at its EOF it is gone for good. */
+	if (c->read_stdin && !r->stdin_opened) {
+		r->stdin_opened = true;
+		if (open_source(r, "stdin", c) < 0)
+			(*missing)++;
 	}
-	if (nc->journal && !(oc && oc->journal)) {
-		if ((err = log_source_journal(&s, nc->journal_unit, NULL, on_line, r)) ||
-		    (err = add_source(r, s)))
-			return err;
-	}
-	if (nc->read_stdin && !(oc && oc->read_stdin)) {
-		int fd = dup(STDIN_FILENO);
+}
 
-		if (fd < 0)
-			return -errno;
-		if ((err = log_source_stream(&s, fd, "stdin", on_line, r)) ||
-		    (err = add_source(r, s)))
-			return err;
-	}
-	return 0;
+/* Sources that could not be opened are tried again, less and less often. */
+static void arm_retry(struct reader *r, unsigned missing)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = missing ? r->retry_s : 0 } };
+
+	if (!missing)
+		r->retry_s = RETRY_MIN_S;
+	else if (r->retry_s < RETRY_MAX_S)
+		r->retry_s *= 2;
+	timerfd_settime(r->retry_fd, 0, &its, NULL);
 }
 
 /* Load (or reload) the configuration; on failure keep what runs. */
@@ -181,7 +210,7 @@ static int load(struct reader *r, bool first)
 {
 	struct login_parser *parser;
 	struct config nc;
-	int err;
+	unsigned missing;
 
 	config_init_defaults(&nc);
 	if (config_load(r->config_path, &nc) < 0)
@@ -190,9 +219,8 @@ static int load(struct reader *r, bool first)
 		config_free(&nc);
 		return -EINVAL;
 	}
-	err = apply_sources(r, &nc, first ? NULL : &r->cfg);
-	if (err)
-		msg(LOG_ERR, "%s: opening log sources: %s", r->config_path, strerror(-err));
+	apply_sources(r, &nc, &missing);
+	arm_retry(r, missing);
 	login_parser_free(r->parser);
 	r->parser = parser;
 	if (!first)
@@ -240,7 +268,10 @@ static void reader_main(const char *config_path, bool from_start, int sock)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	r.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (r.sig_fd < 0 || r.ep < 0 || epoll_add(r.ep, r.sig_fd, TAG_SIGNAL) < 0 ||
+	r.retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	r.retry_s = RETRY_MIN_S;
+	if (r.sig_fd < 0 || r.ep < 0 || r.retry_fd < 0 ||
+	    epoll_add(r.ep, r.sig_fd, TAG_SIGNAL) < 0 || epoll_add(r.ep, r.retry_fd, TAG_RETRY) < 0 ||
 	    load(&r, true) < 0)
 		exit(1);
 	/* Hello (an all-zero record): the sources are followed from here on. */
@@ -254,6 +285,16 @@ static void reader_main(const char *config_path, bool from_start, int sock)
 			struct log_source *s = (struct log_source *)(uintptr_t)evs[i].data.u64;
 			struct signalfd_siginfo si;
 
+			if (evs[i].data.u64 == TAG_RETRY) {
+				uint64_t ticks;
+				unsigned missing;
+
+				if (read(r.retry_fd, &ticks, sizeof(ticks)) > 0) {
+					apply_sources(&r, &r.cfg, &missing);
+					arm_retry(&r, missing);
+				}
+				continue;
+			}
 			if (evs[i].data.u64 == TAG_SIGNAL) {
 				while (read(r.sig_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGTERM)

@@ -154,7 +154,7 @@ pg_daemon_start() {
 }
 
 _pg_daemon_settled() {
-	grep -q 'running' "$PG_DAEMON_OUT" 2>/dev/null || ! pg_alive "$PG_DAEMON_PID"
+	grep -qE 'running: [0-9]+ log source' "$PG_DAEMON_OUT" 2>/dev/null || ! pg_alive "$PG_DAEMON_PID"
 }
 
 pg_daemon_stop() {

@@ -124,13 +124,13 @@ static const struct tcase cases[] = {
 	GOOD("indented key, tabs", "\t  window\t=\t5m\t\n", "window = 5m"),
 	GOOD("CRLF line ends", "window = 5m\r\nports = 25\r\n", "window = 5m\nports = 25"),
 	GOOD_BARE("last line without newline", "stdin = yes", "stdin = yes"),
-	GOOD("# glued to a value is not a comment", "pattern = a#b\n", "pattern = a#b  # FILE:1"),
+	GOOD("# glued to a value is not a comment", "pattern = p a#b%{ip}\n", "pattern = p a#b%{ip}  # FILE:1"),
 	BAD("# alone after = is a comment", "window = # nothing\n", "FILE:1: window: no value\n"),
 	GOOD("quoted value", "window = \"5m\"\n", "window = 5m"),
-	GOOD("quoted: # and spaces kept", "pattern = \" a # b \"  # comment\n",
-	  "pattern = \" a # b \"  # FILE:1"),
-	GOOD("quoted: \\\" and \\\\ escapes, other \\ kept", "pattern = \"q\\\"b\\\\s\\d\"\n",
-	  "pattern = q\"b\\s\\d  # FILE:1"),
+	GOOD("quoted: # and spaces kept", "pattern = \"p a # b %{ip} \"  # comment\n",
+	  "pattern = \"p a # b %{ip} \"  # FILE:1"),
+	GOOD("quoted: \\\" and \\\\ escapes, other \\ kept", "pattern = \"p q\\\"b\\\\s\\d%{ip}\"\n",
+	  "pattern = p q\"b\\s\\d%{ip}  # FILE:1"),
 	GOOD("quoted: comment right after the quote", "window = \"5m\"# c\n", "window = 5m"),
 	BAD("quoted: empty", "window = \"\"\n", "FILE:1: window: no value\n"),
 	BAD("quoted: no closing quote", "pattern = \"abc\n",
@@ -251,9 +251,9 @@ static const struct tcase cases[] = {
 	  "FILE:1: format: all cannot be combined with other formats\n"),
 	BAD("format twice", "format = cyrus cyrus\n", "FILE:1: format: cyrus is listed twice\n"),
 	BAD("format none", "format = ,\n", "FILE:1: format: no format given\n"),
-	GOOD("pattern with format pattern", "format = pattern\npattern = x\npattern = y\n",
-	  "format = pattern\npattern = x  # FILE:2\npattern = y  # FILE:3"),
-	BAD("pattern unused by format", "format = dovecot\npattern = x\n",
+	GOOD("pattern with format pattern", "format = pattern\npattern = p x%{ip}\npattern = p y%{ip}\n",
+	  "format = pattern\npattern = p x%{ip}  # FILE:2\npattern = p y%{ip}  # FILE:3"),
+	BAD("pattern unused by format", "format = dovecot\npattern = p x%{ip}\n",
 	  "FILE:2: pattern: never used: format (line 1) does not list pattern\n"),
 	BAD("format pattern without pattern", "format = dovecot, pattern\n",
 	  "FILE:1: format: pattern is listed but no pattern line is given\n"),
@@ -371,7 +371,7 @@ static void test_fields(void)
 	static const char text[] =
 		"interface = eth0 native\ninterface = ens3\ninterface = lo tc\ninterface = v generic\n"
 		"trust = 192.0.2.0/24\ntrust = 2001:db8::/32\n"
-		"journal = all\nformat = dovecot, cyrus, pattern\npattern = a b\n"
+		"journal = all\nformat = dovecot, cyrus, pattern\npattern = a b%{ip}\n"
 		"action = reject\nlog_level = warning\nmax_entries = 42\n";
 	char origin[PATH_MAX + 16];
 	struct config c;
@@ -389,7 +389,7 @@ static void test_fields(void)
 	      "fields: trust kept v4-mapped with IPv6 prefix lengths");
 	CHECK(c.journal && !c.journal_unit && !c.read_stdin, "fields: journal = all has no unit");
 	CHECK(c.formats == ((1u << 0) | (1u << 2) | (1u << 6)), "fields: format bits in login_parse.h order");
-	CHECK(c.n_patterns == 1 && !strcmp(c.patterns[0].text, "a b"), "fields: pattern text");
+	CHECK(c.n_patterns == 1 && !strcmp(c.patterns[0].text, "a b%{ip}"), "fields: pattern text");
 	snprintf(origin, sizeof(origin), "%s:9", conf_path);
 	CHECK(!strcmp(c.patterns[0].origin, origin), "fields: pattern origin is FILE:LINE");
 	CHECK(c.action == GATE_ACTION_REJECT && c.log_level == LOG_WARNING && c.max_entries == 42,
@@ -519,9 +519,9 @@ static void test_fixtures(void)
 
 	CHECK(load_capture("tests/fixtures/config/good-full.conf", &c) == 0, "good-full: loads");
 	CHECK(c.n_patterns == 3 &&
-	      !strcmp(c.patterns[0].text, "user=<%u> from %a") &&
-	      !strcmp(c.patterns[1].text, "  leading space, a # hash, a \"quote\", a \\ and a \\d regex ") &&
-	      !strcmp(c.patterns[2].text, "a#b") &&
+	      !strcmp(c.patterns[0].text, "mypopd user=<%{user}> from %{ip}") &&
+	      !strcmp(c.patterns[1].text, "mypopd  spaces, a # hash, a \"quote\", a \\ and a \\d regex %{ip} ") &&
+	      !strcmp(c.patterns[2].text, "p a#b%{ip}") &&
 	      !strcmp(c.patterns[1].origin, "tests/fixtures/config/good-full.conf:21"),
 	      "good-full: patterns as written, with their origin");
 	CHECK(c.n_logs == 2 && !strcmp(c.logs[1], "/var/log/with space #and hash.log") &&
