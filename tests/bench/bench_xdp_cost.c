@@ -1,0 +1,588 @@
+/*
+ * bench_xdp_cost - what the gate costs per packet, and what its map costs
+ * in kernel memory, measured with BPF_PROG_TEST_RUN.
+ *
+ *   bench_xdp_cost --pin-dir DIR [--sizes N,N,...] [--trials N]
+ *                  [--target-ms MS] [--cpu N] [--json FILE] [--bpftool PATH]
+ *                  [--auth-max N]
+ *
+ * DIR is a private pin directory on bpffs that must not exist yet: the
+ * gate's maps are created there by gate_state_create(), so the project's
+ * own calls fill them; it is removed at exit (run.sh removes it too if we
+ * die). gate_auth gets --auth-max entries at most (default popgate's own
+ * default, or the largest --sizes if that is more): the size, not the
+ * fill, sets the hash table's bucket array, hence what a miss touches.
+ *
+ * For every map size, hot (one frame repeated, everything in cache): every
+ * verdict of the gate for IPv4 and IPv6 frames through popgate_xdp, a few
+ * through popgate_tc, each as min/median/max over --trials runs of about
+ * --target-ms, pinned to one CPU, in ns per packet as test_run reports it
+ * (see run_once); "net" subtracts the median of an empty program of the
+ * same hook measured the same way.
+ * Cold: xdp_spray (bench_progs.bpf.c) gives every run a new IPv6 source and
+ * tail-calls the gate, so each lookup goes to another bucket of the map;
+ * net subtracts xdp_spray tail-calling the empty program.
+ * Every case is first run once and its verdict and counter checked, so a
+ * figure cannot silently measure another path than its name says.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/pkt_cls.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "bench_progs.skel.h"
+#include "gate.skel.h"
+#include "gate_maps.h"
+#include "packet_build.h"
+
+#define MAX_TRIALS 31
+#define MAX_SIZES 8
+#define FILL_PREFIX "2001:db8:a::"  /* authorized filler, + index */
+#define MISS_PREFIX "2001:db8:f00d::" /* never authorized, + index */
+
+static struct {
+	const char *pin_dir, *json_path, *bpftool;
+	unsigned sizes[MAX_SIZES], nsizes, trials, target_ms, auth_max;
+	int cpu;
+} opt = { .bpftool = "bpftool", .trials = 5, .target_ms = 200, .cpu = -1,
+	  .auth_max = GATE_AUTH_MAX_DEFAULT };
+
+static struct gate_bpf *gate;
+static struct bench_progs_bpf *yard;
+static struct gate_maps maps = { .auth_fd = -1, .trust_fd = -1, .config_fd = -1, .stats_fd = -1 };
+static FILE *json;
+static int json_first = 1;
+
+/* The sources the cases use; the filler and the cold runs use the prefixes. */
+static const char *const auth_srcs[] = { "203.0.113.10", "2001:db8:1::10" };
+static const char *const expired_srcs[] = { "203.0.113.11", "2001:db8:1::11" };
+static const char *const unknown_srcs[] = { "203.0.113.99", "2001:db8:1::99" };
+static const char *const trusted_srcs[] = { "198.51.100.7", "2001:db8:100::7" };
+static const char *const trusted_nets[] = { "198.51.100.0/24", "2001:db8:100::/64" };
+#define NSPECIAL 4 /* authorized + expired, both families */
+
+enum hook { HOOK_XDP, HOOK_TC };
+static const char *const hook_names[] = { "xdp", "tc" };
+
+struct gcase {
+	const char *name;
+	const char *const *srcs; /* by family: [0] IPv4, [1] IPv6 */
+	__u16 dport;
+	int counter;             /* enum gate_counter it must bump */
+	int drop;
+	int trust;               /* run with the trust list set */
+	int tc;                  /* also through popgate_tc */
+};
+
+static const struct gcase cases[] = {
+	{ "drop", unknown_srcs, 25, GATE_drop_unauthorized, 1, 0, 1 },
+	{ "pass", auth_srcs, 25, GATE_pass_authorized, 0, 0, 1 },
+	{ "expired", expired_srcs, 25, GATE_drop_expired, 1, 0, 0 },
+	{ "not_gated", unknown_srcs, 110, GATE_not_gated, 0, 0, 0 },
+	{ "trusted", trusted_srcs, 25, GATE_pass_trusted, 0, 1, 0 },
+	{ "drop_trust_set", unknown_srcs, 25, GATE_drop_unauthorized, 1, 1, 0 },
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+struct stat3 {
+	double min, med, max;
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* The pins outlive us, so they go even on a signal: their paths are made
+ * up front and removing them takes only unlink/rmdir (async-signal-safe).
+ * Everything else the kernel frees when our fds close. */
+static char pin_paths[5][4096];
+
+static void remove_pins(void)
+{
+	for (size_t i = 0; i < 5; i++)
+		if (pin_paths[i][0])
+			(i < 4 ? unlink : rmdir)(pin_paths[i]);
+}
+
+static void cleanup(void)
+{
+	gate_maps_close(&maps);
+	bench_progs_bpf__destroy(yard);
+	gate_bpf__destroy(gate);
+	yard = NULL;
+	gate = NULL;
+	remove_pins();
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("bench_xdp_cost: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1); /* cleanup() runs at exit */
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	remove_pins();
+	_exit(130);
+}
+
+static void parse_addr(const char *s, struct in6_addr *a)
+{
+	if (addr_parse(s, a))
+		die("%s: not an address", s);
+}
+
+/* The frame of a case: a SYN (no ACK) from src to dport. */
+static void build_frame(struct pkt *p, int fam, const char *src, __u16 dport)
+{
+	struct pkt_spec s = { .fam = fam, .src = src, .dport = dport, .flags = TH_SYN };
+
+	if (pkt_build(&s, p))
+		die("building a frame from %s", src);
+}
+
+/*
+ * One test_run; returns the kernel's ns per run. Not the wall clock: the
+ * kernel's timer stops while the loop yields the CPU (others share this
+ * machine), and an XDP test_run has a fixed cost of ~25 ms per call here
+ * (setting up and tearing down its rxq) that only a wall clock would see.
+ * The kernel reports whole ns; the medians differ by more than that.
+ */
+static double run_once(int prog_fd, const struct pkt *p, int repeat, __u32 *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->d, .data_size_in = p->len,
+		    .repeat = repeat);
+	int err = bpf_prog_test_run_opts(prog_fd, &o);
+
+	if (err)
+		die("BPF_PROG_TEST_RUN: %s", strerror(-err));
+	if (retval)
+		*retval = o.retval;
+	return o.duration;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --trials runs of ~--target-ms each (repeat calibrated on a short run). */
+static struct stat3 measure(int prog_fd, const struct pkt *p)
+{
+	double ns[MAX_TRIALS], est = run_once(prog_fd, p, 100000, NULL);
+	double want = opt.target_ms * 1e6 / (est > 1 ? est : 1);
+	int repeat = want < 1000 ? 1000 : want > 5e7 ? 50000000 : (int)want;
+	struct stat3 s;
+
+	for (unsigned i = 0; i < opt.trials; i++)
+		ns[i] = run_once(prog_fd, p, repeat, NULL);
+	qsort(ns, opt.trials, sizeof(ns[0]), cmp_double);
+	s.min = ns[0];
+	s.med = opt.trials % 2 ? ns[opt.trials / 2]
+			       : (ns[opt.trials / 2 - 1] + ns[opt.trials / 2]) / 2;
+	s.max = ns[opt.trials - 1];
+	return s;
+}
+
+static __u64 counter_sum(int counter)
+{
+	struct gate_stats st;
+	int err = gate_stats_read(&maps, &st);
+
+	if (err)
+		die("reading gate_stats: %s", strerror(-err));
+	return ((__u64 *)&st)[counter];
+}
+
+/* Run a case once and check it takes the path its name says. */
+static void check_case(const struct gcase *c, enum hook h, int prog_fd, const struct pkt *p)
+{
+	int want_ret = h == HOOK_XDP ? (c->drop ? XDP_DROP : XDP_PASS)
+				     : (c->drop ? TC_ACT_SHOT : TC_ACT_UNSPEC);
+	__u64 before = counter_sum(c->counter);
+	__u32 ret;
+
+	run_once(prog_fd, p, 1, &ret);
+	if ((int)ret != want_ret || counter_sum(c->counter) != before + 1)
+		die("case %s/%s: verdict %d (want %d) or counter %s not bumped: "
+		    "the figure would measure another path", hook_names[h], c->name,
+		    (int)ret, want_ret, gate_counter_names[c->counter]);
+}
+
+static void json_sep(void)
+{
+	fputs(json_first ? "\n    " : ",\n    ", json);
+	json_first = 0;
+}
+
+static void report(unsigned entries, const char *kind, enum hook h, const char *name,
+		   const char *fam, struct stat3 s, double base)
+{
+	printf("%8u  %-4s %-5s %-15s %-4s %7.1f %7.1f %7.1f %7.1f\n", entries, kind,
+	       hook_names[h], name, fam, s.min, s.med, s.max, s.med - base);
+	if (json) {
+		json_sep();
+		fprintf(json, "{\"entries\": %u, \"kind\": \"%s\", \"hook\": \"%s\", "
+			"\"case\": \"%s\", \"family\": \"%s\", \"min_ns\": %.2f, "
+			"\"median_ns\": %.2f, \"max_ns\": %.2f, \"net_ns\": %.2f}",
+			entries, kind, hook_names[h], name, fam, s.min, s.med, s.max,
+			s.med - base);
+	}
+}
+
+static void set_trust(int on)
+{
+	for (int f = 0; f < 2; f++) {
+		struct in6_addr a;
+		unsigned plen;
+		int err;
+
+		if (prefix_parse(trusted_nets[f], &a, &plen))
+			die("%s: bad prefix", trusted_nets[f]);
+		err = on ? gate_trust_add(&maps, &a, plen) : gate_trust_del(&maps, &a, plen);
+		if (err)
+			die("trust %s %s: %s", on ? "add" : "del", trusted_nets[f], strerror(-err));
+	}
+}
+
+static void hot_cases(unsigned entries)
+{
+	int fds[] = { bpf_program__fd(gate->progs.popgate_xdp),
+		      bpf_program__fd(gate->progs.popgate_tc) };
+	int empty[] = { bpf_program__fd(yard->progs.xdp_empty),
+			bpf_program__fd(yard->progs.tc_empty) };
+	double base[2];
+	struct pkt p;
+
+	/* The empty program's frame is the drop frame: same length, same copy. */
+	build_frame(&p, 4, unknown_srcs[0], 25);
+	for (int h = 0; h < 2; h++) {
+		struct stat3 s = measure(empty[h], &p);
+
+		base[h] = s.med;
+		report(entries, "hot", h, "empty", "v4", s, s.med);
+	}
+	for (int trust = 0; trust < 2; trust++) {
+		if (trust)
+			set_trust(1);
+		for (size_t i = 0; i < NCASES; i++) {
+			const struct gcase *c = &cases[i];
+
+			if (c->trust != trust)
+				continue;
+			for (int h = 0; h < 2; h++) {
+				if (h == HOOK_TC && !c->tc)
+					continue;
+				for (int f = 0; f < 2; f++) {
+					build_frame(&p, f ? 6 : 4, c->srcs[f], c->dport);
+					check_case(c, h, fds[h], &p);
+					report(entries, "hot", h, c->name, f ? "v6" : "v4",
+					       measure(fds[h], &p), base[h]);
+				}
+			}
+		}
+		if (trust)
+			set_trust(0);
+	}
+}
+
+/* xdp_spray over `n` sources of `prefix` into slot 0 = prog_fd. */
+static struct stat3 spray(int prog_fd, const char *prefix, unsigned n, const struct pkt *p)
+{
+	struct in6_addr a;
+	__u32 zero = 0;
+
+	parse_addr(prefix, &a);
+	if (bpf_map_update_elem(bpf_map__fd(yard->maps.target), &zero, &prog_fd, BPF_ANY))
+		die("prog array update: %s", strerror(errno));
+	memcpy(yard->bss->spray_prefix, a.s6_addr, sizeof(yard->bss->spray_prefix));
+	yard->data->spray_n = n;
+	yard->bss->spray_count = 0;
+	return measure(bpf_program__fd(yard->progs.xdp_spray), p);
+}
+
+static void cold_cases(unsigned entries)
+{
+	unsigned n = entries - NSPECIAL;
+	struct stat3 ref;
+	struct pkt p;
+	__u32 ret;
+
+	build_frame(&p, 6, FILL_PREFIX "1", 25);
+	ref = spray(bpf_program__fd(yard->progs.xdp_empty), MISS_PREFIX, n, &p);
+	report(entries, "cold", HOOK_XDP, "spray+empty", "v6", ref, ref.med);
+	/* Check the sprayed frames take the paths named (a pass is a hit). */
+	spray(bpf_program__fd(gate->progs.popgate_xdp), FILL_PREFIX, n, &p);
+	run_once(bpf_program__fd(yard->progs.xdp_spray), &p, 1, &ret);
+	if (ret != XDP_PASS)
+		die("cold pass: verdict %u: the sprayed sources are not authorized", ret);
+	report(entries, "cold", HOOK_XDP, "pass",
+	       "v6", spray(bpf_program__fd(gate->progs.popgate_xdp), FILL_PREFIX, n, &p), ref.med);
+	report(entries, "cold", HOOK_XDP, "drop",
+	       "v6", spray(bpf_program__fd(gate->progs.popgate_xdp), MISS_PREFIX, n, &p), ref.med);
+}
+
+/* The kernel's own account of the map's memory (fdinfo "memlock"). */
+static unsigned long long map_memlock(int fd)
+{
+	char path[64], line[256];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static unsigned long long slab_bytes(void)
+{
+	char line[256];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* Add filler entries until the map holds `entries`. */
+static void fill_to(unsigned *have, unsigned entries)
+{
+	struct in6_addr a;
+
+	parse_addr(FILL_PREFIX, &a);
+	for (; *have < entries; (*have)++) {
+		__u32 idx = *have - NSPECIAL;
+		int err;
+
+		a.s6_addr[12] = idx >> 24;
+		a.s6_addr[13] = idx >> 16;
+		a.s6_addr[14] = idx >> 8;
+		a.s6_addr[15] = idx;
+		err = gate_auth_set(&maps, &a, 3600, "bench");
+		if (err)
+			die("authorizing filler %u: %s", idx, strerror(-err));
+	}
+}
+
+static void specials(void)
+{
+	for (int f = 0; f < 2; f++) {
+		struct in6_addr a;
+		int err;
+
+		parse_addr(auth_srcs[f], &a);
+		err = gate_auth_set(&maps, &a, 3600, "bench");
+		parse_addr(expired_srcs[f], &a);
+		/* A window of 0 s expires the instant it is written. */
+		err = err ? err : gate_auth_set(&maps, &a, 0, "bench");
+		if (err)
+			die("authorizing the case sources: %s", strerror(-err));
+	}
+}
+
+/* Is the gate_auth lookup inlined by the verifier? Count both forms in
+ * bpftool's dump of the translated program. */
+static void inline_check(void)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	char cmd[512], line[512];
+	int inlined = 0, called = 0;
+	FILE *f;
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(gate->progs.popgate_xdp), &info, &len))
+		die("prog info: %s", strerror(errno));
+	snprintf(cmd, sizeof(cmd), "%s prog dump xlated id %u 2>/dev/null", opt.bpftool, info.id);
+	f = popen(cmd, "r");
+	if (!f)
+		die("%s: %s", cmd, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "call __htab_map_lookup_elem"))
+			inlined++;
+		else if (strstr(line, "call htab_map_lookup_elem"))
+			called++;
+	}
+	if (pclose(f) != 0)
+		die("%s failed", cmd);
+	printf("hash lookup in popgate_xdp (bpftool prog dump xlated): %d inlined "
+	       "(__htab_map_lookup_elem), %d not inlined (htab_map_lookup_elem)\n", inlined, called);
+	if (json)
+		fprintf(json, "  \"htab_lookup_inlined\": %d,\n  \"htab_lookup_called\": %d,\n",
+			inlined, called);
+}
+
+static void parse_sizes(const char *s)
+{
+	char *end;
+
+	opt.nsizes = 0;
+	do {
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || v <= NSPECIAL || v > GATE_AUTH_MAX_DEFAULT * 4ul ||
+		    opt.nsizes == MAX_SIZES || (opt.nsizes && v <= opt.sizes[opt.nsizes - 1]))
+			die("--sizes: increasing counts above %d, at most %d of them",
+			    NSPECIAL, MAX_SIZES);
+		opt.sizes[opt.nsizes++] = (unsigned)v;
+		s = end + (*end == ',');
+	} while (*end);
+}
+
+static void setup(void)
+{
+	static const char *const pins[] = { GATE_MAP_AUTH, GATE_MAP_TRUST,
+					    GATE_MAP_CONFIG, GATE_MAP_STATS };
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = opt.pin_dir);
+	unsigned largest = opt.sizes[opt.nsizes - 1];
+	unsigned max = largest > opt.auth_max ? largest : opt.auth_max;
+	cpu_set_t set;
+	struct stat st;
+	int err;
+
+	CPU_ZERO(&set);
+	CPU_SET(opt.cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("pinning to CPU %d: %s", opt.cpu, strerror(errno));
+	if (stat(opt.pin_dir, &st) == 0)
+		die("%s exists: give a pin dir of our own, it is removed at exit", opt.pin_dir);
+	for (size_t i = 0; i < 4; i++)
+		if (gate_pin_path(pin_paths[i], sizeof(pin_paths[i]), opt.pin_dir, pins[i]))
+			die("%s: path too long", opt.pin_dir);
+	snprintf(pin_paths[4], sizeof(pin_paths[4]), "%s", opt.pin_dir);
+	/* From here on cleanup() (or a signal) removes the pin dir. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, on_signal); /* the reader of our output went away */
+	err = gate_state_create(opt.pin_dir, max);
+	if (err)
+		die("creating the gate's maps in %s", opt.pin_dir);
+	gate = gate_bpf__open_opts(&oo);
+	/* libbpf reuses a pinned map only if its definition matches. */
+	if (!gate || bpf_map__set_max_entries(gate->maps.gate_auth, max) || gate_bpf__load(gate))
+		die("loading the gate over the maps in %s", opt.pin_dir);
+	if (gate_maps_open(&maps, opt.pin_dir))
+		die("opening the maps in %s", opt.pin_dir);
+	yard = bench_progs_bpf__open_and_load();
+	if (!yard)
+		die("loading bench_progs: %s", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "pin-dir", 1, 0, 'p' }, { "sizes", 1, 0, 's' }, { "trials", 1, 0, 't' },
+		{ "target-ms", 1, 0, 'm' }, { "cpu", 1, 0, 'c' }, { "json", 1, 0, 'j' },
+		{ "bpftool", 1, 0, 'b' }, { "auth-max", 1, 0, 'a' }, { 0 },
+	};
+	unsigned long long slab0, memlock0, memlock[MAX_SIZES];
+	long long slab[MAX_SIZES]; /* others allocate and free meanwhile: may be < 0 */
+	unsigned have = NSPECIAL;
+	__u32 cap;
+	int o, bad = 0;
+
+	parse_sizes("1000,100000,1000000");
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (o) {
+		case 'p': opt.pin_dir = optarg; break;
+		case 's': parse_sizes(optarg); break;
+		case 't': opt.trials = atoi(optarg); break;
+		case 'm': opt.target_ms = atoi(optarg); break;
+		case 'c': opt.cpu = atoi(optarg); break;
+		case 'j': opt.json_path = optarg; break;
+		case 'b': opt.bpftool = optarg; break;
+		case 'a': opt.auth_max = (unsigned)strtoul(optarg, NULL, 10); break;
+		default: bad = 1; break;
+		}
+	}
+	if (bad || !opt.pin_dir || optind != argc || opt.trials < 1 || opt.trials > MAX_TRIALS ||
+	    opt.target_ms < 1 || opt.auth_max < 1) {
+		fprintf(stderr, "usage: bench_xdp_cost --pin-dir DIR [--sizes N,N,...] "
+			"[--trials 1-%d] [--target-ms MS] [--cpu N] [--json FILE] "
+			"[--bpftool PATH] [--auth-max N]\n", MAX_TRIALS);
+		return 2;
+	}
+	if (opt.cpu < 0)
+		opt.cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	atexit(cleanup);
+	libbpf_set_print(NULL);
+	setup();
+	if (opt.json_path) {
+		json = fopen(opt.json_path, "w");
+		if (!json)
+			die("%s: %s", opt.json_path, strerror(errno));
+		fprintf(json, "{\n  \"cpu\": %d,\n  \"trials\": %u,\n  \"target_ms\": %u,\n",
+			opt.cpu, opt.trials, opt.target_ms);
+	}
+	inline_check();
+	if (gate_auth_capacity(&maps, &cap))
+		die("reading gate_auth's size");
+	if (json)
+		fprintf(json, "  \"auth_max_entries\": %u,\n", cap);
+
+	slab0 = slab_bytes();
+	memlock0 = map_memlock(maps.auth_fd);
+	specials();
+	printf("\n%8s  %-4s %-5s %-15s %-4s %7s %7s %7s %7s   (ns per packet)\n", "entries",
+	       "kind", "hook", "case", "fam", "min", "median", "max", "net");
+	if (json)
+		fputs("  \"cases\": [", json);
+	for (unsigned i = 0; i < opt.nsizes; i++) {
+		fill_to(&have, opt.sizes[i]);
+		/* Read before the cases run: nothing else allocates in between. */
+		memlock[i] = map_memlock(maps.auth_fd);
+		slab[i] = (long long)(slab_bytes() - slab0);
+		hot_cases(opt.sizes[i]);
+		cold_cases(opt.sizes[i]);
+	}
+	if (json)
+		fprintf(json, "\n  ],\n  \"memory_empty_memlock_bytes\": %llu,\n  \"memory\": [",
+			memlock0);
+	json_first = 1;
+	printf("\ngate_auth kernel memory (memlock: the map's own account, fdinfo; slab: "
+	       "/proc/meminfo Slab growth, noisy)\n%8s %14s %10s %16s %10s\n", "entries",
+	       "memlock (B)", "B/entry", "slab delta (B)", "B/entry");
+	printf("%8u %14llu\n", 0u, memlock0);
+	for (unsigned i = 0; i < opt.nsizes; i++) {
+		printf("%8u %14llu %10.1f %16lld %10.1f\n", opt.sizes[i], memlock[i],
+		       (double)memlock[i] / opt.sizes[i], slab[i], (double)slab[i] / opt.sizes[i]);
+		if (json) {
+			json_sep();
+			fprintf(json, "{\"entries\": %u, \"memlock_bytes\": %llu, "
+				"\"slab_delta_bytes\": %lld}", opt.sizes[i], memlock[i], slab[i]);
+		}
+	}
+	if (json) {
+		fputs("\n  ]\n}\n", json);
+		fclose(json);
+	}
+	return 0; /* cleanup() runs at exit */
+}
