@@ -3,12 +3,12 @@
 # end-to-end bats suites. Every part speaks TAP; this script shows it and
 # ends with one line for the whole suite: "N passed, N failed, N skipped".
 #
-#   tests/run.sh [SUITE...]    SUITE: unit, asan, bpf, fuzz, e2e (default: all)
+#   tests/run.sh [SUITE...]    SUITE: unit, asan, bpf, fuzz, e2e, smoke (default: all)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit asan bpf fuzz e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit asan bpf fuzz e2e smoke)
 
 passed=0 failed=0 skipped=0
 log=$(mktemp)
@@ -33,6 +33,11 @@ run_tap() { # NAME COMMAND...: run, echo its TAP, count its points
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
+run_ok() { # NAME COMMAND...: one test point, passed when COMMAND exits 0
+	local name=$1; shift
+	run_tap "$name" bash -c '"$@" && echo "ok 1 - $0" || { echo "not ok 1 - $0"; exit 1; }' "$name" "$@"
+}
+
 for s in "${suites[@]}"; do
 	case $s in
 	unit) for t in "$BUILD"/tests/test_*; do
@@ -46,10 +51,13 @@ for s in "${suites[@]}"; do
 		[ -x "$t" ] && run_tap "bpf $(basename "$t")" "$t"
 	done ;;
 	fuzz) run_tap "fuzz smoke" tests/fuzz/smoke.sh ;;
+	smoke) # the benchmark harnesses, briefly: they must run, no timing is judged
+		run_ok "bench-smoke: kernel costs, SYN flood side by side" make -s bench-smoke
+		run_ok "bench-daemon-smoke: login throughput, latency, memory" make -s bench-daemon-smoke ;;
 	e2e) for b in tests/e2e/*.bats; do
 		[ -f "$b" ] && run_tap "e2e $(basename "$b")" bats --tap "$b"
 	done ;;
-	*) echo "run.sh: unknown suite '$s' (unit, asan, bpf, fuzz, e2e)" >&2; exit 2 ;;
+	*) echo "run.sh: unknown suite '$s' (unit, asan, bpf, fuzz, e2e, smoke)" >&2; exit 2 ;;
 	esac
 done
 

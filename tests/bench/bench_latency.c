@@ -6,8 +6,8 @@
  * LINES holds login lines (gen_maillog, one distinct address each) in RFC
  * 3164 form, EXPECT their addresses. For each measured login the clock is
  * read, the line is written (one write(2) or one journal send), and the
- * address is looked up in PIN_DIR/gate_auth in a tight loop until it is
- * there: the time between is the login's latency. Writes follow an open
+ * address is looked up in PIN_DIR/gate_auth in a loop until it is there:
+ * the time between is the login's latency. Writes follow an open
  * loop (a random gap after the previous write, -g), as logins arrive
  * independently of the daemon; while any is outstanding the loop only looks
  * up, otherwise it sleeps until the next write. Each turn of the lookup loop
@@ -29,7 +29,8 @@
  *                  systemd-journal-remote, which writes -J FILE (named
  *                  system.journal in the system journal's directory, so a
  *                  popgated with `journal = all` reads it). journal-remote
- *                  announces each entry at once; journald waits 250 ms.
+ *                  announces each entry at once; journald waits 250 to
+ *                  500 ms (its post-change timer).
  *  poll            append to -l LOG, read by a child of this program that
  *                  wakes every second, reads what was added and writes the
  *                  map: the classic polling tail, with popgated's own line
@@ -42,7 +43,8 @@
  *                  kernel memory and entry count.
  * The first logins (-w) wait for the reader to be ready; they are not
  * measured. With -p DAEMON_PID (or the polling tail, our child), the CPU
- * time the reader spent per login is reported too. Results are "metric NAME VALUE" lines, NAME under -m PREFIX.
+ * time the reader spent per login is reported too (popgated: both its
+ * processes). Results are "metric NAME VALUE" lines, NAME under -m PREFIX.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -713,5 +715,7 @@ int main(int argc, char **argv)
 	}
 	writer_close(&w);
 	gate_maps_close(&maps);
+	expect_free(&e);
+	lines_free(&l);
 	return 0;
 }

@@ -153,6 +153,8 @@ int main(int argc, char **argv)
 	metric("parse", "logins_found", (double)e.n);
 	metric("parse", "address_mismatches", 0);
 	login_parser_free(p);
+	expect_free(&e);
+	lines_free(&l);
 	return 0;
 usage:
 	fprintf(stderr, "usage: bench_parse [-r REPS] LOG EXPECT\n");

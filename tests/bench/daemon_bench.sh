@@ -48,9 +48,9 @@ start_bg() { # PIDFILE LOG CMD...
 
 # TERM, then KILL after 5 s; only pids this script started.
 stop_pid() {
-	local pid=$1 i
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -139,12 +139,12 @@ mode=${1:-}
 case $mode in
 full)
 	PARSE_LINES=1000000 PARSE_REPS=5 F2B_LINES=200000
-	LAT_N=10000 LAT_GAP=500:1500 JR_N=10000 JD_N=60 JD_GAP=300000:500000
+	LAT_N=10000 LAT_GAP=500:1500 JR_N=10000 JD_N=50 JD_GAP=550000:750000
 	POLL_N=300 POLL_GAP=10000:50000 MEM_LOGINS=1000000 MEM_MAX=1048576 SWEEP_N=2000
 	json=$bin/daemon.json ;;
 smoke)
 	PARSE_LINES=20000 PARSE_REPS=1 F2B_LINES=2000
-	LAT_N=200 LAT_GAP=500:1500 JR_N=200 JD_N=3 JD_GAP=300000:500000
+	LAT_N=200 LAT_GAP=500:1500 JR_N=200 JD_N=3 JD_GAP=550000:750000
 	POLL_N=5 POLL_GAP=100000:300000 MEM_LOGINS=20000 MEM_MAX=65536 SWEEP_N=20
 	json=$bin/daemon-smoke.json ;;
 *) echo "usage: $0 full|smoke" >&2; exit 2 ;;
@@ -186,16 +186,20 @@ if [ -n "$missing" ] && [ "$mode" = full ]; then
 		own_policy=1
 	fi
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+	if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			$missing >&2 || say "apt-get failed: the parts needing$missing are skipped"
+			$missing >&2; }; then
+		say "apt-get failed: the parts needing$missing are skipped"
+	fi
 	[ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 has() { [ -x "$1" ]; }
 
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 busy=$(awk '$1 > 0.5 { print "yes" }' /proc/loadavg)
-[ -n "$busy" ] && say "load average $loadavg: the machine is not idle; tail latencies will show it"
+if [ -n "$busy" ]; then
+	say "load average $loadavg: the machine is not idle; tail latencies will show it"
+fi
 
 # ---- 1. login throughput --------------------------------------------------------
 say "1/4 login throughput: $PARSE_LINES-line mixed mail log"
@@ -214,10 +218,13 @@ f2b() { # NAME FILTER_LINES...
 	lines=$(sed -n 's/^Lines: \([0-9]*\) lines.*/\1/p' "$out")
 	matched=$(sed -n 's/^Lines: .* \([0-9]*\) matched.*/\1/p' "$out")
 	secs=$(sed -n 's/^\[processed in \([0-9.]*\) sec\]/\1/p' "$out")
-	echo "metric f2b.$name.lines $lines" >>"$metrics"
-	echo "metric f2b.$name.matched $matched" >>"$metrics"
-	echo "metric f2b.$name.seconds $secs" >>"$metrics"
-	awk -v l="$lines" -v s="$secs" 'BEGIN { if (s > 0) printf "metric f2b.'"$name"'.lines_per_s %.1f\n", l / s }' >>"$metrics"
+	{
+		echo "metric f2b.$name.lines $lines"
+		echo "metric f2b.$name.matched $matched"
+		echo "metric f2b.$name.seconds $secs"
+		awk -v l="$lines" -v s="$secs" -v n="$name" \
+			'BEGIN { if (s > 0) printf "metric f2b.%s.lines_per_s %.1f\n", n, l / s }'
+	} >>"$metrics"
 }
 if has /usr/bin/fail2ban-regex; then
 	say "    fail2ban-regex on the first $F2B_LINES lines"
@@ -291,6 +298,7 @@ stop_all "$pidfile"
 # ---- 4. report ----------------------------------------------------------------------
 say "4/4 report"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+# shellcheck disable=SC1091
 os=$(. /etc/os-release && echo "$PRETTY_NAME")
 mkdir -p "$bin"
 awk -v mode="$mode" -v json="$json" -v kernel="$(uname -r)" -v cpu="$cpu" -v os="$os" \

@@ -64,6 +64,14 @@ void lines_load(struct lines *l, const char *path)
 	}
 }
 
+void lines_free(struct lines *l)
+{
+	free(l->data);
+	free(l->line);
+	free(l->len);
+	memset(l, 0, sizeof(*l));
+}
+
 void expect_load(struct expect *e, const char *path)
 {
 	struct lines l;
@@ -87,9 +95,14 @@ void expect_load(struct expect *e, const char *path)
 			fatal("%s:%zu: not LINENO<TAB>ADDRESS", path, i + 1);
 		e->lineno[i] = no;
 	}
-	free(l.data);
-	free(l.line);
-	free(l.len);
+	lines_free(&l);
+}
+
+void expect_free(struct expect *e)
+{
+	free(e->addr);
+	free(e->lineno);
+	memset(e, 0, sizeof(*e));
 }
 
 uint64_t now_ns(void)

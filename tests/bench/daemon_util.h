@@ -18,6 +18,7 @@ struct expect {
 	size_t n;
 };
 void expect_load(struct expect *e, const char *path);
+void expect_free(struct expect *e);
 
 /* A text file split into lines (without their newlines), kept in memory. */
 struct lines {
@@ -28,6 +29,7 @@ struct lines {
 	size_t bytes;
 };
 void lines_load(struct lines *l, const char *path);
+void lines_free(struct lines *l);
 
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 void sleep_until_ns(uint64_t t);
