@@ -368,52 +368,78 @@ int gate_auth_foreach(const struct gate_maps *m, gate_auth_fn fn, void *ctx)
 
 #define SWEEP_BATCH 4096
 
-struct sweep {
-	uint64_t now;
-	unsigned nexpired, remaining;
-	struct in6_addr expired[SWEEP_BATCH];
+struct sweep_buf {
+	struct gate_addr keys[SWEEP_BATCH], dead[SWEEP_BATCH];
+	struct gate_auth vals[SWEEP_BATCH];
 };
 
-static int sweep_collect(void *ctx, const struct in6_addr *a, const struct gate_auth *v)
+/* Delete keys, in one call when none vanished meanwhile (a revoke). */
+static unsigned delete_keys(int fd, struct gate_addr *keys, __u32 n)
 {
-	struct sweep *s = ctx;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 done = n, deleted;
 
-	if (v->expires_ns > s->now) {
-		s->remaining++;
-		return 0;
+	if (bpf_map_delete_batch(fd, keys, &done, &opts) == 0)
+		return n;
+	deleted = done;
+	for (__u32 i = done; i < n; i++)
+		deleted += bpf_map_delete_elem(fd, &keys[i]) == 0;
+	return deleted;
+}
+
+/*
+ * Batch lookups walk the table by bucket, so deleting what a batch found
+ * does not disturb the walk (get_next_key would restart it at the first
+ * key: quadratic with many expired entries).
+ */
+int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate_sweep *s,
+			 unsigned max_batches)
+{
+	struct sweep_buf *buf = malloc(sizeof(*buf));
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (unsigned b = 0; b < max_batches && !ret; b++) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		__u64 next = 0;
+		__u32 count = SWEEP_BATCH, ndead = 0;
+		int err = bpf_map_lookup_batch(m->auth_fd, s->started ? &s->cursor : NULL, &next,
+					       buf->keys, buf->vals, &count, &opts);
+
+		if (err && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			if (buf->vals[i].expires_ns > now_ns)
+				s->remaining++;
+			else
+				buf->dead[ndead++] = buf->keys[i];
+		}
+		s->deleted += ndead ? delete_keys(m->auth_fd, buf->dead, ndead) : 0;
+		s->cursor = next;
+		s->started = true;
+		if (err)
+			ret = 1; /* ENOENT: the walk is over */
 	}
-	s->expired[s->nexpired++] = *a;
-	return s->nexpired == SWEEP_BATCH; /* full: delete these, then go on */
+	free(buf);
+	return ret;
 }
 
 int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *deleted,
 		    unsigned *remaining)
 {
-	struct sweep *s = malloc(sizeof(*s));
-	unsigned total = 0;
-	int err;
+	struct gate_sweep s = {};
+	int r;
 
-	if (!s)
-		return -ENOMEM;
-	/* Deleting while walking would restart get_next_key at the first key:
-	 * collect a batch, delete it, walk again until a walk finds none. */
-	do {
-		s->now = now_ns;
-		s->nexpired = s->remaining = 0;
-		err = gate_auth_foreach(m, sweep_collect, s);
-		if (err < 0)
-			break;
-		err = 0;
-		for (unsigned i = 0; i < s->nexpired; i++)
-			if (gate_auth_del(m, &s->expired[i]) == 0)
-				total++;
-	} while (s->nexpired == SWEEP_BATCH);
+	while ((r = gate_auth_sweep_step(m, now_ns, &s, 16)) == 0)
+		;
 	if (deleted)
-		*deleted = total;
+		*deleted = s.deleted;
 	if (remaining)
-		*remaining = s->remaining;
-	free(s);
-	return err;
+		*remaining = s.remaining;
+	return r < 0 ? r : 0;
 }
 
 int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries)

@@ -13,6 +13,7 @@
 #define POPGATE_GATE_MAPS_H
 #include <limits.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "gate.h"
@@ -55,7 +56,18 @@ int gate_auth_del(const struct gate_maps *m, const struct in6_addr *a);
 typedef int (*gate_auth_fn)(void *ctx, const struct in6_addr *a, const struct gate_auth *v);
 /* Calls fn for each entry; stops and returns fn's value when it is non-zero. */
 int gate_auth_foreach(const struct gate_maps *m, gate_auth_fn fn, void *ctx);
-/* Delete entries expired at now_ns (all entries if now_ns is UINT64_MAX). */
+/* A sweep in slices, so a daemon's loop is never held for long: start with
+ * a zeroed struct; each step looks at up to max_batches * 4096 entries and
+ * deletes those expired at now_ns (every entry if UINT64_MAX). Returns 1
+ * when the walk is over, 0 when more remains, or -errno. */
+struct gate_sweep {
+	uint64_t cursor;
+	bool started;
+	unsigned deleted, remaining;
+};
+int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate_sweep *s,
+			 unsigned max_batches);
+/* The whole sweep at once. */
 int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *deleted,
 		    unsigned *remaining);
 int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries);

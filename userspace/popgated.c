@@ -40,6 +40,7 @@
 #define DEFAULT_CONFIG "/etc/popgate/popgate.conf"
 #define MAX_IFACES 64
 #define READER_READY_MS 10000
+#define SWEEP_BATCHES 16
 #define READER_RESPAWN_MIN_S 1
 #define READER_RESPAWN_MAX_S 64
 #define EXIT_BAD_CONFIG 1
@@ -56,6 +57,9 @@ struct daemon {
 	int ep, sig_fd, sweep_fd, pins_fd, reader_fd, respawn_fd;
 	pid_t reader_pid;
 	unsigned respawn_s;
+	struct gate_sweep sweep;
+	uint64_t sweep_now;
+	bool sweeping;
 	struct iface_watch *links;
 	int ifindex[MAX_IFACES]; /* last attached ifindex per cfg.ifaces[i] */
 	bool from_start, detach_on_exit, running;
@@ -176,22 +180,38 @@ static void on_pins_changed(struct daemon *d)
 	guard_state(d);
 }
 
+/*
+ * The sweep goes in slices of SWEEP_BATCHES batches (~64k entries, tens of
+ * milliseconds), one per turn of the loop, so logins are never held up for
+ * long however large the map.
+ */
 static void sweep(struct daemon *d)
 {
-	unsigned deleted = 0, remaining = 0;
+	struct itimerspec next = { .it_value = { .tv_nsec = 1000000 } };
 	uint64_t ticks;
-	int err;
+	int r;
 
 	if (read(d->sweep_fd, &ticks, sizeof(ticks)) < 0)
 		return;
-	guard_state(d); /* also catches what inotify cannot see */
-	err = gate_auth_sweep(&d->maps, gate_now_ns(), &deleted, &remaining);
-	if (err)
+	if (!d->sweeping) {
+		guard_state(d); /* also catches what inotify cannot see */
+		d->sweep = (struct gate_sweep){ 0 };
+		d->sweep_now = gate_now_ns();
+		d->sweeping = true;
+	}
+	r = gate_auth_sweep_step(&d->maps, d->sweep_now, &d->sweep, SWEEP_BATCHES);
+	if (r == 0) {
+		timerfd_settime(d->sweep_fd, 0, &next, NULL);
+		return;
+	}
+	d->sweeping = false;
+	arm_sweep(d);
+	if (r < 0)
 		msg(LOG_ERR, "%s/%s: sweeping expired entries: %s", d->cfg.pin_dir, GATE_MAP_AUTH,
-		    strerror(-err));
-	else if (deleted)
-		msg(LOG_DEBUG, "swept %u expired authorization%s, %u active", deleted,
-		    deleted == 1 ? "" : "s", remaining);
+		    strerror(-r));
+	else if (d->sweep.deleted)
+		msg(LOG_DEBUG, "swept %u expired authorization%s, %u active", d->sweep.deleted,
+		    d->sweep.deleted == 1 ? "" : "s", d->sweep.remaining);
 }
 
 static void remember_ifindexes(struct daemon *d)

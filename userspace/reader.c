@@ -27,6 +27,7 @@
 #define TAG_RETRY 2
 #define RETRY_MIN_S 2
 #define RETRY_MAX_S 64
+#define JOURNAL_POLL_MS 20
 
 struct reader {
 	const char *config_path;
@@ -279,7 +280,13 @@ static void reader_main(const char *config_path, bool from_start, int sock)
 	if (send(READER_SOCK_FD, &hello, sizeof(hello), MSG_NOSIGNAL) < 0)
 		exit(1);
 	for (;;) {
-		int n = epoll_wait(r.ep, evs, 16, -1);
+		/* journald tells readers of new entries only when a timer of its
+		 * own fires (hundreds of ms): look for them every JOURNAL_POLL_MS. */
+		int n = epoll_wait(r.ep, evs, 16, has_source(&r, "journal") ? JOURNAL_POLL_MS : -1);
+
+		for (size_t k = 0; n == 0 && k < r.n_sources; k++)
+			if (strcmp(log_source_name(r.sources[k]), "journal") == 0)
+				log_source_dispatch(r.sources[k]);
 
 		for (int i = 0; i < n; i++) {
 			struct log_source *s = (struct log_source *)(uintptr_t)evs[i].data.u64;
