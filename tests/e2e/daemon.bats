@@ -244,6 +244,7 @@ refused() {
 	pg_wait_for 5 bash -c "[ \$(grep -c '^READY=1' '$got') -ge 2 ]"
 	kill -TERM "$PG_DAEMON_PID"
 	pg_wait_for 5 grep -q '^STOPPING=1' "$got"
+	pg_wait_for 5 bash -c "! kill -0 $PG_DAEMON_PID 2>/dev/null"
 	grep -q '^<5>stopping; the gate stays attached' "$PG_DAEMON_OUT"
 }
 

@@ -115,11 +115,12 @@ pg_kill_tree() {
 	[ -n "$pid" ] || return 0
 	pg_alive "$pid" || return 0
 	kids=$(pg_descendants "$pid")
-	kill -TERM "$pid" 2>/dev/null
+	# it may end on its own between the check and the signal
+	kill -TERM "$pid" 2>/dev/null || true
 	# shellcheck disable=SC2086
 	if ! pg_wait_for "$limit" _pg_all_gone "$pid" $kids; then
 		for p in $pid $kids; do
-			pg_alive "$p" && kill -KILL "$p" 2>/dev/null
+			pg_alive "$p" && { kill -KILL "$p" 2>/dev/null || true; }
 		done
 		# shellcheck disable=SC2086
 		pg_wait_for 2 _pg_all_gone "$pid" $kids
