@@ -178,11 +178,16 @@ napi_pid() { # IFACE: the NAPI kthread of IFACE (comm "napi/IFACE-ID", cut at 15
 	return 1
 }
 
+# Exit status 3: this machine cannot run the method (run.sh: smoke skips).
 threaded_napi() { # NS IFACE CPU: prints the pinned thread's PID
 	local pid
-	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded"
+	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" 2>/dev/null
 	pg_wait_for 2 napi_pid "$2" >/dev/null
 	pid=$(napi_pid "$2")
+	if [ -z "$pid" ]; then
+		say "no threaded NAPI on $2 (is /sys read-only here?): the receiver's cost cannot be measured"
+		exit 3
+	fi
 	taskset -pc "$3" "$pid" >/dev/null
 	chrt -f -p 50 "$pid"
 	echo "$pid"

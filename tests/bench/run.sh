@@ -109,6 +109,9 @@ for t in $(seq 1 "$flood_trials"); do
 		if line=$("$here/flood.sh" "$v" "$flood_s" "$flood_max" "$src"); then
 			say "  trial $t: $line"
 			echo "$line" >>"$work/flood.txt"
+		elif [ $? -eq 3 ] && [ "$mode" = smoke ]; then
+			say "  trial $t: $v skipped (this machine cannot run the method)"
+			echo "variant=$v sources=$src skipped=1" >>"$work/flood.txt"
 		else
 			say "  trial $t: $v FAILED"
 			echo "variant=$v sources=$src failed=1" >>"$work/flood.txt"
