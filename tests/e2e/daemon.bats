@@ -31,10 +31,7 @@ setup() {
 }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		pg_ctl list >&2 || true
-		pg_e2e_dump
-	fi
+	pg_e2e_on_failure
 }
 
 token() { echo "tok-d$BATS_TEST_NUMBER-$1-$RANDOM$RANDOM"; }

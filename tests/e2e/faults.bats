@@ -37,10 +37,7 @@ setup() {
 }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		pg_ctl list >&2 || true
-		pg_e2e_dump
-	fi
+	pg_e2e_on_failure
 	[ -d "$PG_TMP/flog" ] && chmod 0755 "$PG_TMP/flog"
 	pgf_gate_reset
 }

@@ -36,10 +36,7 @@ setup() {
 }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		pg_ctl list >&2 || true
-		pg_e2e_dump
-	fi
+	pg_e2e_on_failure
 	umask 022
 	pgf_gate_reset
 }

@@ -69,3 +69,11 @@ pg_e2e_dump() {
 		tail -n 15 "$f" | sed 's/^/# /' >&2
 	done
 }
+
+# pg_e2e_on_failure: in a bats teardown, when the test failed, show what
+# the gate held and the tail of every server log.
+pg_e2e_on_failure() {
+	[ -n "${BATS_TEST_COMPLETED:-}" ] && return 0
+	pg_ctl list >&2 || true
+	pg_e2e_dump
+}
