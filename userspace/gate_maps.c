@@ -136,10 +136,26 @@ static int pinned_max_entries(const char *pin_dir, uint32_t *max)
 	return 0;
 }
 
+static const char *const map_names[] = {
+	GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS,
+};
+#define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
+
+/* The fds of struct gate_maps in map_names' order (writable: open and
+ * close fill them in). */
+static int *map_fd(const struct gate_maps *m, size_t i)
+{
+	struct gate_maps *w = (struct gate_maps *)m;
+	int *fds[NMAPS] = { &w->auth_fd, &w->trust_fd, &w->config_fd, &w->stats_fd };
+
+	return fds[i];
+}
+
 int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct gate_maps *m)
 {
-	struct bpf_map *maps[] = { skel->maps.gate_auth, skel->maps.gate_trust,
-				   skel->maps.gate_config, skel->maps.gate_stats };
+	/* In map_names' order. */
+	struct bpf_map *maps[NMAPS] = { skel->maps.gate_auth, skel->maps.gate_trust,
+					skel->maps.gate_config, skel->maps.gate_stats };
 	uint32_t pinned;
 
 	if (!m) {
@@ -148,13 +164,11 @@ int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct 
 			return bpf_map__set_max_entries(skel->maps.gate_auth, pinned);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		int fd = i == 0 ? m->auth_fd : i == 1 ? m->trust_fd : i == 2 ? m->config_fd
-									: m->stats_fd;
+	for (size_t i = 0; i < NMAPS; i++) {
 		int err = bpf_map__set_pin_path(maps[i], NULL);
 
 		if (!err)
-			err = bpf_map__reuse_fd(maps[i], fd);
+			err = bpf_map__reuse_fd(maps[i], *map_fd(m, i));
 		if (err)
 			return err;
 	}
@@ -219,19 +233,6 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries)
 		    pin_dir, GATE_MAP_CONFIG, strerror(-err));
 	gate_maps_close(&m);
 	return err;
-}
-
-static const char *const map_names[] = {
-	GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS,
-};
-#define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
-
-/* The fds of struct gate_maps in map_names' order. */
-static int *map_fd(struct gate_maps *m, size_t i)
-{
-	int *fds[NMAPS] = { &m->auth_fd, &m->trust_fd, &m->config_fd, &m->stats_fd };
-
-	return fds[i];
 }
 
 int gate_maps_open(struct gate_maps *m, const char *pin_dir)
@@ -483,23 +484,46 @@ static int config_update(const struct gate_maps *m, int (*edit)(struct gate_conf
 	return err;
 }
 
-static int count_prefix(void *ctx, const struct in6_addr *a, unsigned plen)
+/* Keys of a map, walked with get_next_key alone (no value copied). */
+static int count_keys(int fd, size_t key_size, unsigned *n)
 {
-	(void)a;
-	(void)plen;
-	(*(unsigned *)ctx)++;
-	return 0;
+	unsigned char key[sizeof(struct gate_prefix)], next[sizeof(key)];
+	void *prev = NULL;
+
+	*n = 0;
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		prev = key;
+		(*n)++;
+	}
+	return errno == ENOENT ? 0 : -errno;
 }
 
+int gate_auth_count(const struct gate_maps *m, unsigned *n)
+{
+	return count_keys(m->auth_fd, sizeof(struct gate_addr), n);
+}
+
+int gate_trust_count(const struct gate_maps *m, unsigned *n)
+{
+	return count_keys(m->trust_fd, sizeof(struct gate_prefix), n);
+}
+
+/* The program skips the trie while it is empty; one key says it is not. */
 static int edit_has_trust(struct gate_config *c, const void *arg)
 {
 	const struct gate_maps *m = arg;
-	unsigned n = 0;
-	int err = gate_trust_foreach(m, count_prefix, &n);
+	struct gate_prefix first;
 
-	if (!err)
-		c->has_trust = n > 0;
-	return err;
+	if (bpf_map_get_next_key(m->trust_fd, NULL, &first) == 0)
+		c->has_trust = 1;
+	else if (errno == ENOENT)
+		c->has_trust = 0;
+	else
+		return -errno;
+	return 0;
 }
 
 static void to_prefix(struct gate_prefix *k, const struct in6_addr *a, unsigned plen)

@@ -71,6 +71,8 @@ int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate
 int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *deleted,
 		    unsigned *remaining);
 int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries);
+int gate_auth_count(const struct gate_maps *m, unsigned *n);
+int gate_trust_count(const struct gate_maps *m, unsigned *n);
 
 int gate_trust_add(const struct gate_maps *m, const struct in6_addr *a, unsigned plen);
 int gate_trust_del(const struct gate_maps *m, const struct in6_addr *a, unsigned plen);

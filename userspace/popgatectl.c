@@ -495,22 +495,6 @@ static int status_attachment(void *arg, const struct attach_info *a)
 	return 0;
 }
 
-static int count_trust(void *arg, const struct in6_addr *a, unsigned plen)
-{
-	(void)a;
-	(void)plen;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
-static int count_auth(void *arg, const struct in6_addr *a, const struct gate_auth *v)
-{
-	(void)a;
-	(void)v;
-	(*(unsigned *)arg)++;
-	return 0;
-}
-
 static int cmd_status(int argc, char **argv)
 {
 	unsigned nauth = 0, ntrust = 0;
@@ -528,9 +512,9 @@ static int cmd_status(int argc, char **argv)
 		return EXIT_OPS;
 	err = gate_config_get(&m, &c);
 	if (!err)
-		err = gate_auth_foreach(&m, count_auth, &nauth);
+		err = gate_auth_count(&m, &nauth);
 	if (!err)
-		err = gate_trust_foreach(&m, count_trust, &ntrust);
+		err = gate_trust_count(&m, &ntrust);
 	if (!err)
 		err = gate_auth_capacity(&m, &cap);
 	gate_maps_close(&m);

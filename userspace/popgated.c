@@ -266,10 +266,6 @@ static void reload(struct daemon *d)
 		config_free(&nc);
 		goto done;
 	}
-	if (reader_validate(&nc)) {
-		config_free(&nc);
-		goto done;
-	}
 	gate_apply_policy(&d->maps, &nc, &d->cfg);
 	gate_apply_ifaces(&d->maps, &nc, &d->cfg);
 	/* The reader loads the same file for its sources and patterns. */
@@ -556,7 +552,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	config_init_defaults(&d.cfg);
-	if (config_load(d.config_path, &d.cfg) < 0 || reader_validate(&d.cfg)) {
+	if (config_load(d.config_path, &d.cfg) < 0) {
 		msg(LOG_ERR, "%s: configuration not valid; nothing attached", d.config_path);
 		return EXIT_BAD_CONFIG;
 	}

@@ -64,16 +64,6 @@ static int build_parser(const struct config *c, struct login_parser **out)
 	return 0;
 }
 
-int reader_validate(const struct config *c)
-{
-	struct login_parser *p;
-	int err = build_parser(c, &p);
-
-	if (!err)
-		login_parser_free(p);
-	return err;
-}
-
 static void on_line(void *ctx, const char *origin, const char *line, size_t len)
 {
 	struct reader *r = ctx;

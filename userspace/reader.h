@@ -27,10 +27,6 @@ struct login_record {
 	uint32_t format;                /* enum login_format bit */
 };
 
-struct config;
-/* What the reader will do with c can be done: its patterns compile. Reports
- * a bad pattern as FILE:LINE. */
-int reader_validate(const struct config *c);
 /* *sock: the parent's end, non-blocking; *pid: the reader's. */
 int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid);
 /* 1: *r holds the next login; 0: none waiting; -EPIPE: the reader is gone. */
