@@ -93,15 +93,7 @@ pgf_daemon_run() {
 	PG_DAEMON_OUT=$PG_TMP/popgated.$n.out
 	PG_DAEMON_RC=
 	export PG_DAEMON_OUT PG_DAEMON_RC
-	# shellcheck disable=SC2086
-	nsenter --net="/run/netns/$PG_NS_RELAY" -- "$@" \
-		"$PG_DAEMON_BIN" -c "$PG_DAEMON_CONF" ${PG_DAEMON_ARGS:-} \
-		</dev/null >"$PG_DAEMON_OUT" 2>&1 &
-	PG_DAEMON_PID=$!
-	export PG_DAEMON_PID
-	echo "$PG_DAEMON_PID" >"$PG_TMP/popgated.pid"
-	pg_bg_register "$PG_DAEMON_PID"
-	if ! pg_wait_for 15 _pgf_daemon_settled; then
+	if ! pg_daemon_launch "$@"; then
 		pg_note "popgated neither running nor stopped after 15 s"
 		pg_daemon_stop
 		return 2
@@ -112,13 +104,6 @@ pgf_daemon_run() {
 		return 1
 	fi
 	return 0
-}
-
-# Up ("popgated: running: N log sources, ...", its last line of setup), or
-# gone. A bare "running" would also match libbpf's "while running as root".
-_pgf_daemon_settled() {
-	grep -qE '^popgated: running: [0-9]+ log source' "$PG_DAEMON_OUT" 2>/dev/null ||
-		! pg_alive "$PG_DAEMON_PID"
 }
 
 # pgf_daemon_kill9: the crash, by PID.

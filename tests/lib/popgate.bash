@@ -136,16 +136,7 @@ pg_daemon_start() {
 		local l
 		for l in "$@"; do echo "$l"; done
 	} >"$PG_DAEMON_CONF"
-	# shellcheck disable=SC2086
-	nsenter --net="/run/netns/$PG_NS_RELAY" -- \
-		"$PG_DAEMON_BIN" -c "$PG_DAEMON_CONF" ${PG_DAEMON_ARGS:-} \
-		</dev/null >"$PG_DAEMON_OUT" 2>&1 &
-	PG_DAEMON_PID=$!
-	export PG_DAEMON_PID
-	echo "$PG_DAEMON_PID" >"$PG_TMP/popgated.pid"
-	pg_bg_register "$PG_DAEMON_PID"
-	# ready: it says "running" once set up (after READY=1); or it died
-	if ! pg_wait_for 15 _pg_daemon_settled || ! pg_alive "$PG_DAEMON_PID"; then
+	if ! pg_daemon_launch || ! pg_alive "$PG_DAEMON_PID"; then
 		cat "$PG_DAEMON_OUT" >&2
 		pg_die "popgated did not come up"
 		pg_daemon_stop
@@ -153,6 +144,25 @@ pg_daemon_start() {
 	fi
 }
 
+# pg_daemon_launch [WRAPPER...]: start popgated on PG_DAEMON_CONF in the
+# relay namespace (host mount namespace: bpffs stays visible), behind
+# WRAPPER if given (setpriv ..., env ...), output in PG_DAEMON_OUT; exports
+# PG_DAEMON_PID. Returns 0 once it is up or gone, 1 if neither within 15 s.
+pg_daemon_launch() {
+	# shellcheck disable=SC2086
+	nsenter --net="/run/netns/$PG_NS_RELAY" -- "$@" \
+		"$PG_DAEMON_BIN" -c "$PG_DAEMON_CONF" ${PG_DAEMON_ARGS:-} \
+		</dev/null >"$PG_DAEMON_OUT" 2>&1 &
+	PG_DAEMON_PID=$!
+	export PG_DAEMON_PID
+	echo "$PG_DAEMON_PID" >"$PG_TMP/popgated.pid"
+	pg_bg_register "$PG_DAEMON_PID"
+	pg_wait_for 15 _pg_daemon_settled
+}
+
+# Up (its last line of setup says "running: N log sources", also under a
+# journal priority prefix), or gone. A bare "running" would also match
+# libbpf's "while running as root".
 _pg_daemon_settled() {
 	grep -qE 'running: [0-9]+ log source' "$PG_DAEMON_OUT" 2>/dev/null || ! pg_alive "$PG_DAEMON_PID"
 }
