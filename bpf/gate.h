@@ -7,8 +7,10 @@
  * (::ffff:a.b.c.d), so one hash map and one LPM trie serve both families
  * and the BPF program has a single lookup call site per map (which keeps the
  * verifier's inlining of the hash lookup). Times are CLOCK_BOOTTIME
- * nanoseconds, the clock of bpf_ktime_get_boot_ns(): wall-clock jumps do not
- * move an expiry, and time spent suspended counts.
+ * nanoseconds: wall-clock jumps do not move an expiry, and time spent
+ * suspended counts. The program reads the cheap coarse monotonic clock
+ * (one tick behind at most) and adds gate_config.boot_offset_ns, which
+ * every config write and popgated's sweep keep current.
  */
 #ifndef POPGATE_GATE_H
 #define POPGATE_GATE_H
@@ -27,6 +29,7 @@
 #define GATE_MAP_TRUST  "gate_trust"
 #define GATE_MAP_CONFIG "gate_config"
 #define GATE_MAP_STATS  "gate_stats"
+#define GATE_MAP_SEEN   "gate_seen"
 
 /* Key of gate_auth: the client address, IPv4 as IPv4-mapped IPv6. */
 struct gate_addr {
@@ -58,7 +61,35 @@ struct gate_config {
 	__u32 nports;
 	__u32 has_trust;        /* 0: skip the LPM lookup on the fast path */
 	__u16 ports[GATE_MAX_PORTS]; /* host byte order */
+	__u64 seen_seed;        /* key of gate_seen's hash; 0: gate_seen unused */
+	__u64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, last written */
 };
+
+/*
+ * gate_seen: a one-hash Bloom filter of the keys of gate_auth, 2^20 bits
+ * (128 KiB, stays in cache) in 64-bit words. A clear bit proves the source
+ * is not in gate_auth, so a flood of unknown sources never touches the hash
+ * table's megabytes of buckets. Userspace sets a key's bit before inserting
+ * the key and rebuilds the words from gate_auth to shed deleted keys, both
+ * under the pin-dir lock (gate_maps.c). The seed is random per state: a
+ * sender cannot pick sources whose bits are set.
+ */
+#define GATE_SEEN_BITS_LOG2 20
+#define GATE_SEEN_WORDS (1u << (GATE_SEEN_BITS_LOG2 - 6))
+
+static inline __attribute__((always_inline)) __u32
+gate_seen_hash(const struct gate_addr *a, __u64 seed)
+{
+	__u64 prefix, iid, x;
+
+	__builtin_memcpy(&prefix, a->addr, 8);
+	__builtin_memcpy(&iid, a->addr + 8, 8);
+	/* Multiply-xorshift: the varying low half (the IPv4 address, the
+	 * interface ID) goes through both multiplications. */
+	x = (iid ^ seed) * 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 29) ^ prefix) * 0xbf58476d1ce4e5b9ull;
+	return (__u32)(x >> (64 - GATE_SEEN_BITS_LOG2));
+}
 
 /*
  * Verdict counters, one per outcome of the decision. The X-macro keeps the

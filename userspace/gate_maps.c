@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -107,12 +108,24 @@ int gate_pin_dir_prepare(const char *pin_dir)
 	return 0;
 }
 
-uint64_t gate_now_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t gate_now_ns(void)
+{
+	return clock_ns(CLOCK_BOOTTIME);
+}
+
+uint64_t gate_boot_offset_ns(void)
+{
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
+
+	return boot > mono ? boot - mono : 0;
 }
 
 static int pinned_max_entries(const char *pin_dir, uint32_t *max)
@@ -137,7 +150,7 @@ static int pinned_max_entries(const char *pin_dir, uint32_t *max)
 }
 
 static const char *const map_names[] = {
-	GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS,
+	GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS, GATE_MAP_SEEN,
 };
 #define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
 
@@ -146,7 +159,7 @@ static const char *const map_names[] = {
 static int *map_fd(const struct gate_maps *m, size_t i)
 {
 	struct gate_maps *w = (struct gate_maps *)m;
-	int *fds[NMAPS] = { &w->auth_fd, &w->trust_fd, &w->config_fd, &w->stats_fd };
+	int *fds[NMAPS] = { &w->auth_fd, &w->trust_fd, &w->config_fd, &w->stats_fd, &w->seen_fd };
 
 	return fds[i];
 }
@@ -155,7 +168,8 @@ int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct 
 {
 	/* In map_names' order. */
 	struct bpf_map *maps[NMAPS] = { skel->maps.gate_auth, skel->maps.gate_trust,
-					skel->maps.gate_config, skel->maps.gate_stats };
+					skel->maps.gate_config, skel->maps.gate_stats,
+					skel->maps.gate_seen };
 	uint32_t pinned;
 
 	if (!m) {
@@ -181,9 +195,10 @@ static int config_init(const struct gate_maps *m)
 	struct gate_config c;
 	int err = gate_config_get(m, &c);
 
-	if (err || c.magic == GATE_CONFIG_MAGIC)
-		return err;
-	return gate_ports_set(m, default_ports, sizeof(default_ports) / sizeof(default_ports[0]));
+	if (!err && c.magic != GATE_CONFIG_MAGIC)
+		err = gate_ports_set(m, default_ports,
+				     sizeof(default_ports) / sizeof(default_ports[0]));
+	return err || c.seen_seed ? err : gate_seen_rebuild(m);
 }
 
 int gate_state_create(const char *pin_dir, uint32_t max_entries)
@@ -311,6 +326,34 @@ int gate_maps_repin(struct gate_maps *m)
 	return restored;
 }
 
+/*
+ * Writers of gate_auth's keys, gate_seen and gate_config serialise on a lock
+ * of the pin dir: a gate_seen rebuild must not run between another writer
+ * setting a bit and inserting its key, or the key would be hidden. When the
+ * pin dir is gone there is nobody to exclude: the maps are reachable only
+ * through fds already open (popgated pins them again), so *dfd is -1 and the
+ * caller goes on unlocked.
+ */
+static int pin_lock(const struct gate_maps *m, int *dfd)
+{
+	int err;
+
+	*dfd = open(m->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (flock(*dfd, LOCK_EX) == 0)
+		return 0;
+	err = -errno;
+	close(*dfd);
+	return err;
+}
+
+static void pin_unlock(int dfd)
+{
+	if (dfd >= 0)
+		close(dfd); /* releases the lock */
+}
+
 static void to_key(struct gate_addr *k, const struct in6_addr *a)
 {
 	memcpy(k->addr, a->s6_addr, sizeof(k->addr));
@@ -321,20 +364,47 @@ static int errno_of(int ret)
 	return ret < 0 ? -errno : 0;
 }
 
+static int seen_set(const struct gate_maps *m, const struct gate_addr *k)
+{
+	struct gate_config c;
+	__u64 word;
+	__u32 h, w;
+	int err = gate_config_get(m, &c);
+
+	if (err || !c.seen_seed)
+		return err;
+	h = gate_seen_hash(k, c.seen_seed);
+	w = h / 64;
+	err = errno_of(bpf_map_lookup_elem(m->seen_fd, &w, &word));
+	if (err || (word >> (h % 64)) & 1)
+		return err;
+	word |= 1ull << (h % 64);
+	return errno_of(bpf_map_update_elem(m->seen_fd, &w, &word, BPF_ANY));
+}
+
 int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
 		  uint64_t window_s, const char *user)
 {
 	struct gate_auth v = {};
 	struct gate_addr k;
 	uint64_t now = gate_now_ns();
+	int dfd, err;
 
 	to_key(&k, a);
 	v.authorized_ns = now;
 	v.expires_ns = now + window_s * 1000000000ull;
 	if (user)
 		strncpy(v.user, user, sizeof(v.user) - 1);
+	err = pin_lock(m, &dfd);
+	if (err)
+		return err;
+	/* The bit first: the program must never see the key without it. */
+	err = seen_set(m, &k);
 	/* A plain (not LRU) hash answers E2BIG when full instead of evicting. */
-	return errno_of(bpf_map_update_elem(m->auth_fd, &k, &v, BPF_ANY));
+	if (!err)
+		err = errno_of(bpf_map_update_elem(m->auth_fd, &k, &v, BPF_ANY));
+	pin_unlock(dfd);
+	return err;
 }
 
 int gate_auth_del(const struct gate_maps *m, const struct in6_addr *a)
@@ -465,22 +535,124 @@ static int config_update(const struct gate_maps *m, int (*edit)(struct gate_conf
 	__u32 zero = 0;
 	int dfd, err;
 
-	dfd = open(m->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	if (flock(dfd, LOCK_EX) < 0) {
-		err = -errno;
-		close(dfd);
+	err = pin_lock(m, &dfd);
+	if (err)
 		return err;
-	}
 	err = errno_of(bpf_map_lookup_elem(m->config_fd, &zero, &c));
 	if (!err)
 		err = edit(&c, arg);
 	if (!err) {
 		c.magic = GATE_CONFIG_MAGIC;
+		c.boot_offset_ns = gate_boot_offset_ns();
 		err = errno_of(bpf_map_update_elem(m->config_fd, &zero, &c, BPF_ANY));
 	}
-	close(dfd); /* releases the lock */
+	pin_unlock(dfd);
+	return err;
+}
+
+static int edit_nothing(struct gate_config *c, const void *arg)
+{
+	(void)c;
+	(void)arg;
+	return 0;
+}
+
+int gate_clock_sync(const struct gate_maps *m)
+{
+	return config_update(m, edit_nothing, NULL);
+}
+
+/* gate_seen's words for the keys now in gate_auth, hashed with seed. */
+static int seen_compute(const struct gate_maps *m, __u64 seed, __u64 *words)
+{
+	struct sweep_buf *buf = malloc(sizeof(*buf));
+	__u64 cursor = 0;
+	bool started = false;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (!err) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		__u32 count = SWEEP_BATCH;
+		__u64 next = 0;
+
+		err = bpf_map_lookup_batch(m->auth_fd, started ? &cursor : NULL, &next, buf->keys,
+					   buf->vals, &count, &opts) < 0 ? -errno : 0;
+		if (err && err != -ENOENT)
+			break;
+		for (__u32 i = 0; i < count; i++) {
+			__u32 h = gate_seen_hash(&buf->keys[i], seed);
+
+			words[h / 64] |= 1ull << (h % 64);
+		}
+		cursor = next;
+		started = true;
+	}
+	free(buf);
+	return err == -ENOENT ? 0 : err;
+}
+
+/* Writes the whole of gate_seen. The program may read it meanwhile: a bit
+ * set before and after (a key present all along) is set throughout. */
+static int seen_write(const struct gate_maps *m, const __u64 *words)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *idx = malloc(GATE_SEEN_WORDS * sizeof(*idx)), n = GATE_SEEN_WORDS;
+	int err;
+
+	if (!idx)
+		return -ENOMEM;
+	for (__u32 i = 0; i < n; i++)
+		idx[i] = i;
+	err = errno_of(bpf_map_update_batch(m->seen_fd, idx, words, &n, &opts));
+	free(idx);
+	return err;
+}
+
+static int edit_seen(struct gate_config *c, const void *arg)
+{
+	const struct gate_maps *m = arg;
+	__u64 seed = c->seen_seed, *words = calloc(GATE_SEEN_WORDS, sizeof(*words));
+	int err = 0;
+
+	if (!words)
+		return -ENOMEM;
+	/* A new state: the bits come first, the seed that turns them on last. */
+	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		err = -errno;
+	seed |= 1; /* never 0, which means off */
+	if (!err)
+		err = seen_compute(m, seed, words);
+	if (!err)
+		err = seen_write(m, words);
+	if (!err)
+		c->seen_seed = seed;
+	free(words);
+	return err;
+}
+
+int gate_seen_rebuild(const struct gate_maps *m)
+{
+	return config_update(m, edit_seen, m);
+}
+
+int gate_seen_count(const struct gate_maps *m, unsigned *bits)
+{
+	__u64 *words = calloc(GATE_SEEN_WORDS, sizeof(*words));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *idx = calloc(GATE_SEEN_WORDS, sizeof(*idx)), n = GATE_SEEN_WORDS, next;
+	int err = words && idx ? 0 : -ENOMEM;
+
+	if (!err)
+		err = errno_of(bpf_map_lookup_batch(m->seen_fd, NULL, &next, idx, words, &n, &opts));
+	if (err == -ENOENT) /* the last batch */
+		err = 0;
+	*bits = 0;
+	for (__u32 i = 0; !err && i < n; i++)
+		*bits += (unsigned)__builtin_popcountll(words[i]);
+	free(words);
+	free(idx);
 	return err;
 }
 

@@ -1,7 +1,7 @@
 /*
  * gate_maps.h - the pinned state of one popgate instance.
  *
- * A pin directory (default /sys/fs/bpf/popgate, mode 0700) holds the four
+ * A pin directory (default /sys/fs/bpf/popgate, mode 0700) holds the five
  * maps of bpf/gate.h and the attachments (see attach.h). gate_state_create()
  * loads the BPF object once so the maps exist (reusing any already pinned:
  * authorizations survive upgrades and restarts) and writes the default
@@ -20,7 +20,7 @@
 
 struct gate_maps {
 	char pin_dir[PATH_MAX];
-	int auth_fd, trust_fd, config_fd, stats_fd;
+	int auth_fd, trust_fd, config_fd, stats_fd, seen_fd;
 };
 
 /* Pin directory from an option, else $POPGATE_PIN_DIR, else the default. */
@@ -47,9 +47,12 @@ struct gate_bpf;
 int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct gate_maps *m);
 
 uint64_t gate_now_ns(void);
+/* CLOCK_BOOTTIME - CLOCK_MONOTONIC: the time spent suspended since boot. */
+uint64_t gate_boot_offset_ns(void);
 
 /* Authorize for window_s seconds from now; -E2BIG when the map is full
- * (nothing is evicted). An existing entry is refreshed. */
+ * (nothing is evicted). An existing entry is refreshed. The key's gate_seen
+ * bit is set first, under the pin-dir lock (see bpf/gate.h). */
 int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
 		  uint64_t window_s, const char *user);
 int gate_auth_del(const struct gate_maps *m, const struct in6_addr *a);
@@ -70,6 +73,12 @@ int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate
 /* The whole sweep at once. */
 int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *deleted,
 		    unsigned *remaining);
+/* Recompute gate_seen from gate_auth's keys, shedding the bits of deleted
+ * ones (they only cost a hash lookup per SYN meanwhile). On a new state,
+ * also choose the seed, which turns gate_seen on. */
+int gate_seen_rebuild(const struct gate_maps *m);
+/* Bits set in gate_seen, for the operator (how well it screens). */
+int gate_seen_count(const struct gate_maps *m, unsigned *bits);
 int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries);
 int gate_auth_count(const struct gate_maps *m, unsigned *n);
 int gate_trust_count(const struct gate_maps *m, unsigned *n);
@@ -80,6 +89,9 @@ typedef int (*gate_trust_fn)(void *ctx, const struct in6_addr *a, unsigned plen)
 int gate_trust_foreach(const struct gate_maps *m, gate_trust_fn fn, void *ctx);
 
 int gate_config_get(const struct gate_maps *m, struct gate_config *c);
+/* Every config write stores gate_boot_offset_ns(); this one writes only it
+ * (popgated, each sweep: after a suspend expiries stay on CLOCK_BOOTTIME). */
+int gate_clock_sync(const struct gate_maps *m);
 int gate_ports_set(const struct gate_maps *m, const uint16_t *ports, unsigned n);
 int gate_action_set(const struct gate_maps *m, enum gate_action action);
 

@@ -255,6 +255,9 @@ static int cmd_flush(int argc, char **argv)
 	if (open_maps(&m, false))
 		return EXIT_OPS;
 	err = gate_auth_sweep(&m, UINT64_MAX, &n, NULL);
+	/* Also the bits that revokes left behind. */
+	if (!err)
+		err = gate_seen_rebuild(&m);
 	gate_maps_close(&m);
 	if (err) {
 		msg(LOG_ERR, "flush: %s", strerror(-err));
@@ -497,7 +500,7 @@ static int status_attachment(void *arg, const struct attach_info *a)
 
 static int cmd_status(int argc, char **argv)
 {
-	unsigned nauth = 0, ntrust = 0;
+	unsigned nauth = 0, ntrust = 0, nseen = 0;
 	struct gate_config c;
 	struct gate_maps m;
 	struct status_ctx s;
@@ -517,6 +520,8 @@ static int cmd_status(int argc, char **argv)
 		err = gate_trust_count(&m, &ntrust);
 	if (!err)
 		err = gate_auth_capacity(&m, &cap);
+	if (!err)
+		err = gate_seen_count(&m, &nseen);
 	gate_maps_close(&m);
 	if (err) {
 		msg(LOG_ERR, "status: %s", strerror(-err));
@@ -536,6 +541,8 @@ static int cmd_status(int argc, char **argv)
 		json_u64(&j, "authorized", nauth);
 		json_u64(&j, "authorized_max", cap);
 		json_u64(&j, "trusted_prefixes", ntrust);
+		json_bool(&j, "screen", c.seen_seed != 0);
+		json_u64(&j, "screen_bits", nseen);
 		json_array_begin(&j, "attachments");
 	} else {
 		printf("pin dir:     %s\n", pin_dir);
@@ -545,6 +552,12 @@ static int cmd_status(int argc, char **argv)
 			printf(" %u", c.ports[i]);
 		printf("\nauthorized:  %u of %u (%.1f%%)\n", nauth, cap, cap ? 100.0 * nauth / cap : 0);
 		printf("trusted:     %u prefix%s\n", ntrust, ntrust == 1 ? "" : "es");
+		if (c.seen_seed)
+			printf("screen:      %u of %u bits set (%.2f%% of unknown sources "
+			       "reach the lookup)\n", nseen, 1u << GATE_SEEN_BITS_LOG2,
+			       100.0 * nseen / (1u << GATE_SEEN_BITS_LOG2));
+		else
+			printf("screen:      off (every source is looked up)\n");
 		printf("attachments:\n");
 	}
 	err = gate_attach_foreach(pin_dir, status_attachment, &s);

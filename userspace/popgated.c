@@ -58,6 +58,7 @@ struct daemon {
 	pid_t reader_pid;
 	unsigned respawn_s;
 	struct gate_sweep sweep;
+	unsigned seen_stale;   /* keys deleted since gate_seen was rebuilt */
 	uint64_t sweep_now;
 	bool sweeping;
 	struct iface_watch *links;
@@ -195,6 +196,10 @@ static void sweep(struct daemon *d)
 		return;
 	if (!d->sweeping) {
 		guard_state(d); /* also catches what inotify cannot see */
+		/* The program's idea of CLOCK_BOOTTIME, put right after a suspend. */
+		if ((r = gate_clock_sync(&d->maps)))
+			msg(LOG_ERR, "%s/%s: writing the clock offset: %s", d->cfg.pin_dir,
+			    GATE_MAP_CONFIG, strerror(-r));
 		d->sweep = (struct gate_sweep){ 0 };
 		d->sweep_now = gate_now_ns();
 		d->sweeping = true;
@@ -212,6 +217,16 @@ static void sweep(struct daemon *d)
 	else if (d->sweep.deleted)
 		msg(LOG_DEBUG, "swept %u expired authorization%s, %u active", d->sweep.deleted,
 		    d->sweep.deleted == 1 ? "" : "s", d->sweep.remaining);
+	d->seen_stale += d->sweep.deleted;
+	/* Stale bits only let some unknown sources reach the hash lookup; a
+	 * rebuild reads the whole map, so it waits until they are many. */
+	if (r > 0 && d->seen_stale && (uint64_t)d->seen_stale * 4 >= d->sweep.remaining) {
+		if ((r = gate_seen_rebuild(&d->maps)))
+			msg(LOG_ERR, "%s/%s: rebuilding: %s", d->cfg.pin_dir, GATE_MAP_SEEN,
+			    strerror(-r));
+		else
+			d->seen_stale = 0;
+	}
 }
 
 static void remember_ifindexes(struct daemon *d)

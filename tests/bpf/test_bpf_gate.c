@@ -61,6 +61,9 @@ static const char *const counter_names[] = {
 #define V6_TRUST "3fff:1234:5678::1"
 #define V6_TRUST_EXP "3fff:1234::7"
 #define V6_LOW32 "2001:db8::c000:20a" /* low 32 bits are V4_AUTH */
+#define V4_UNSEEN "192.0.2.50"   /* in gate_auth, its gate_seen bit left clear */
+#define V4_STALE "192.0.2.60"    /* gate_seen bit set, not in gate_auth */
+#define SEEN_SEED 0x5eed5eed5eed5eedull
 
 enum expiry { VALID, EXPIRED, ZERO };
 
@@ -72,7 +75,7 @@ static const struct {
 	{ "::192.0.2.30", VALID }, { V4_ZERO, ZERO },
 	{ V4_TRUST_EXP, EXPIRED }, { V4_TRUST_AUTH, VALID },
 	{ V6_AUTH, VALID },        { V6_EXP, EXPIRED },
-	{ V6_TRUST_EXP, EXPIRED },
+	{ V6_TRUST_EXP, EXPIRED }, { V4_UNSEEN, VALID },
 };
 
 static const char *const trust_entries[] = { "198.51.100.0/24", "3fff:1234::/32" };
@@ -534,6 +537,35 @@ static const struct row rows_again[] = {
 	ROW("default again: v4 trusted", C(pass_trusted), 0, V4, SYN_TO(25), .src = V4_TRUST),
 };
 
+/* gate_seen holds the bit of every key above but V4_UNSEEN's, and V4_STALE's. */
+static const struct row rows_seen[] = {
+	ROW("gate_seen: key without its bit is not looked up", C(drop_unauthorized), 0, V4,
+	    SYN_TO(25), .src = V4_UNSEEN),
+	ROW("gate_seen: bit without its key (deleted)", C(drop_unauthorized), 0, V4, SYN_TO(25),
+	    .src = V4_STALE),
+	ROW("gate_seen: v4 trusted, no bit", C(pass_trusted), 0, V4, SYN_TO(25), .src = V4_TRUST),
+	ROW("gate_seen: v6 trusted, no bit", C(pass_trusted), 0, V6, SYN_TO(25), .src = V6_TRUST),
+	ROW("gate_seen: v4 expired", C(drop_expired), 0, V4, SYN_TO(25), .src = V4_EXP),
+	ROW("gate_seen: v4 expires_ns 0", C(drop_expired), 0, V4, SYN_TO(25), .src = V4_ZERO),
+	ROW("gate_seen: ::a.b.c.d key, v4 packet", C(drop_unauthorized), 0, V4, SYN_TO(25),
+	    .src = V4_COMPAT),
+};
+
+static const struct row rows_seen_off[] = {
+	ROW("gate_seen off: key without its bit", C(pass_authorized), 0, V4, SYN_TO(25),
+	    .src = V4_UNSEEN),
+};
+
+/* Expiries are CLOCK_BOOTTIME; the program adds boot_offset_ns to its
+ * monotonic clock: 2 h of suspend expire the 1-hour entries. */
+static const struct row rows_offset[] = {
+	ROW("boot offset 2 h: v4 authorized for 1 h", C(drop_expired), 0, V4, SYN_TO(25),
+	    .src = V4_AUTH),
+	ROW("boot offset 2 h: v6 authorized for 1 h", C(drop_expired), 0, V6, SYN_TO(25),
+	    .src = V6_AUTH),
+	ROW("boot offset 2 h: v4 trusted", C(pass_trusted), 0, V4, SYN_TO(25), .src = V4_TRUST),
+};
+
 static const struct section {
 	const char *name;
 	struct gate_config cfg;
@@ -555,6 +587,16 @@ static const struct section {
 	{ "zeroed", { 0 }, rows_none, ARRAY_SIZE(rows_none), false },
 	{ "default again", CFG_DEFAULT(.action = GATE_ACTION_DROP),
 	  rows_again, ARRAY_SIZE(rows_again), false },
+	{ "gate_seen off (seed 0)", CFG_DEFAULT(.action = GATE_ACTION_DROP), rows_seen_off,
+	  ARRAY_SIZE(rows_seen_off), false },
+	/* The whole policy again with the screen in front of the lookup. */
+	{ "gate_seen on", CFG_DEFAULT(.seen_seed = SEEN_SEED), rows_default,
+	  ARRAY_SIZE(rows_default), true },
+	{ "gate_seen on: its bits", CFG_DEFAULT(.seen_seed = SEEN_SEED), rows_seen,
+	  ARRAY_SIZE(rows_seen), false },
+	{ "boot offset 2 h", CFG_DEFAULT(.seen_seed = SEEN_SEED,
+					 .boot_offset_ns = 7200ull * 1000000000ull),
+	  rows_offset, ARRAY_SIZE(rows_offset), false },
 };
 
 static const struct row rows_reject[] = {
@@ -883,11 +925,36 @@ static __u64 boottime_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+/* Sets addr's bit in gate_seen; with bit_was, tells whether it was set. */
+static int seen_mark(const char *addr, bool *bit_was)
+{
+	int fd = bpf_map__fd(T.skel->maps.gate_seen);
+	struct gate_addr key;
+	struct in6_addr a;
+	__u32 h, w;
+	__u64 word;
+
+	if (addr_parse(addr, &a))
+		return -EINVAL;
+	memcpy(key.addr, &a, sizeof(key.addr));
+	h = gate_seen_hash(&key, SEEN_SEED);
+	w = h / 64;
+	if (bpf_map_lookup_elem(fd, &w, &word))
+		return -errno;
+	if (bit_was) {
+		*bit_was = (word >> (h % 64)) & 1;
+		return 0;
+	}
+	word |= 1ull << (h % 64);
+	return bpf_map_update_elem(fd, &w, &word, BPF_ANY) ? -errno : 0;
+}
+
 static int maps_fill(void)
 {
 	int auth = bpf_map__fd(T.skel->maps.gate_auth);
 	int trust = bpf_map__fd(T.skel->maps.gate_trust);
 	__u64 now = boottime_ns();
+	int err;
 
 	for (size_t i = 0; i < ARRAY_SIZE(auth_entries); i++) {
 		struct gate_auth v = { .authorized_ns = now, .user = "alice" };
@@ -896,6 +963,8 @@ static int maps_fill(void)
 
 		if (addr_parse(auth_entries[i].addr, &a))
 			return -EINVAL;
+		if (strcmp(auth_entries[i].addr, V4_UNSEEN) && (err = seen_mark(auth_entries[i].addr, NULL)))
+			return err;
 		memcpy(key.addr, &a, sizeof(key.addr));
 		v.expires_ns = auth_entries[i].exp == VALID ? now + 3600ull * 1000000000ull :
 			       auth_entries[i].exp == EXPIRED ? now - 1000000000ull : 0;
@@ -915,7 +984,7 @@ static int maps_fill(void)
 		if (bpf_map_update_elem(trust, &key, &one, BPF_NOEXIST))
 			return -errno;
 	}
-	return 0;
+	return seen_mark(V4_STALE, NULL);
 }
 
 static int setup(void)
@@ -986,6 +1055,14 @@ int main(void)
 		gate_bpf__destroy(T.skel);
 		return tap_done();
 	}
+	/* the rows_seen rely on these bits: clear for the key left out (and the
+	 * sources that must be screened), set for the stale one */
+	bool unseen = true, stale = false, trust4 = true, unknown4 = true;
+
+	CHECK(!seen_mark(V4_UNSEEN, &unseen) && !unseen && !seen_mark(V4_STALE, &stale) &&
+		      stale && !seen_mark(V4_TRUST, &trust4) && !trust4 &&
+		      !seen_mark(PKT_SRC4, &unknown4) && !unknown4,
+	      "gate_seen: bit clear for " V4_UNSEEN ", " V4_TRUST ", " PKT_SRC4 "; set for " V4_STALE);
 	/* the contract the rows rely on: IPv4 keys are ::ffff:a.b.c.d */
 	CHECK(!addr_parse(V4_AUTH, &a) && IN6_IS_ADDR_V4MAPPED(&a) &&
 		      !memcmp(&a.s6_addr[12], "\xc0\x00\x02\x0a", 4),

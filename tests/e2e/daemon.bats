@@ -32,7 +32,11 @@ setup() {
 
 teardown() {
 	pg_e2e_on_failure
+	# a test that ran the daemon with its own settings: setup starts it anew
+	case $BATS_TEST_DESCRIPTION in "the sweeper"*) pg_daemon_stop ;; esac
 }
+
+screen_empty() { [ "$(pg_ctl status --json | pg_json '$j->{screen_bits}')" -eq 0 ]; }
 
 token() { echo "tok-d$BATS_TEST_NUMBER-$1-$RANDOM$RANDOM"; }
 
@@ -153,6 +157,19 @@ refused() {
 	# stopped with TERM, the gate stays attached
 	run pg_ctl_in_relay status --json
 	echo "$output" | grep -q '"active":true'
+}
+
+@test "the sweeper deletes an expired authorization and rebuilds the screen without its bit" {
+	pg_daemon_stop
+	pg_daemon_start native "window = 2s" "sweep_interval = 1s"
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	[ "$(pg_ctl status --json | pg_json '$j->{screen_bits}')" -eq 1 ]
+	delivered "$PG_RELAY4" 25
+	# expired after 2 s, swept within the next second, bits rebuilt with it
+	pg_wait_for 6 screen_empty
+	run ! pg_gate_listed "$PG_CLIENT4"
+	refused "$PG_RELAY4"
 }
 
 @test "SIGHUP with a broken config: reported, and the running config stays in force" {

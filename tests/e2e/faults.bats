@@ -178,7 +178,7 @@ say() { echo "# $*" >&3; }
 	pg_daemon_wait_allowed "$PG_CLIENT4" 3
 	_pins_back() {
 		local p
-		for p in gate_auth gate_trust gate_config gate_stats "xdp_$PG_IF_RELAY"; do
+		for p in gate_auth gate_trust gate_config gate_stats gate_seen "xdp_$PG_IF_RELAY"; do
 			[ -e "$PG_PIN_DIR/$p" ] || return 1
 		done
 		gate_active

@@ -153,6 +153,27 @@ pg_gate_active_mode() {
 	blocked "$PG_RELAY6"
 }
 
+# screen_bits: the gate_seen bits set (status --json)
+screen_bits() { pg_ctl status --json | pg_json '$j->{screen} ? $j->{screen_bits} : die "screen off\n"'; }
+
+@test "screen: allow sets a gate_seen bit first, revoke leaves it (refused all the same), flush sheds it" {
+	[ "$(screen_bits)" -eq 0 ]
+	pg_ctl allow "$PG_CLIENT4"
+	pg_ctl allow "$PG_CLIENT6"
+	[ "$(screen_bits)" -eq 2 ]
+	deliver "$PG_RELAY4" 25
+	deliver "$PG_RELAY6" 25
+	pg_ctl revoke "$PG_CLIENT4"
+	# a stale bit only sends the SYN on to the hash lookup, which refuses it
+	[ "$(screen_bits)" -eq 2 ]
+	run pg_tcp_blocked "$PG_RELAY4" 25
+	[ "$status" -eq 0 ]
+	pg_ctl flush
+	[ "$(screen_bits)" -eq 0 ]
+	run pg_tcp_blocked "$PG_RELAY6" 25
+	[ "$status" -eq 0 ]
+}
+
 @test "allow --for 3s: accepted, then refused once it expired" {
 	pg_ctl allow "$PG_CLIENT4" --for 3s
 	local t0=$SECONDS
