@@ -68,7 +68,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GATE_SEEN_WORDS);
+	__uint(max_entries, GATE_SEEN_WORDS_DEFAULT); /* sized by userspace */
+	__uint(map_flags, BPF_F_MMAPABLE); /* userspace sets a bit without a syscall */
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -265,9 +266,9 @@ static __always_inline bool maybe_authorized(const struct gate_config *cfg,
 	__u32 h, w;
 	__u64 *word;
 
-	if (!cfg->seen_seed)
+	if (!cfg->seen_seed || cfg->seen_bits_log2 < 6 || cfg->seen_bits_log2 > 32)
 		return true;
-	h = gate_seen_hash(src, cfg->seen_seed);
+	h = gate_seen_hash(src, cfg->seen_seed, cfg->seen_bits_log2);
 	w = h / 64;
 	word = bpf_map_lookup_elem(&gate_seen, &w);
 	return !word || (*word >> (h % 64)) & 1;

@@ -61,24 +61,29 @@ struct gate_config {
 	__u32 nports;
 	__u32 has_trust;        /* 0: skip the LPM lookup on the fast path */
 	__u16 ports[GATE_MAX_PORTS]; /* host byte order */
+	__u32 seen_bits_log2;   /* gate_seen holds 2^this bits, 6..32 */
+	__u32 reserved;
 	__u64 seen_seed;        /* key of gate_seen's hash; 0: gate_seen unused */
 	__u64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, last written */
 };
 
 /*
- * gate_seen: a one-hash Bloom filter of the keys of gate_auth, 2^20 bits
- * (128 KiB, stays in cache) in 64-bit words. A clear bit proves the source
- * is not in gate_auth, so a flood of unknown sources never touches the hash
- * table's megabytes of buckets. Userspace sets a key's bit before inserting
- * the key and rebuilds the words from gate_auth to shed deleted keys, both
- * under the pin-dir lock (gate_maps.c). The seed is random per state: a
- * sender cannot pick sources whose bits are set.
+ * gate_seen: a one-hash Bloom filter of the keys of gate_auth in 64-bit
+ * words, 8 bits per entry of gate_auth's max_entries rounded up to a power
+ * of two (1 MiB for the default million): a full map lets at most 12% of
+ * unknown sources through to the lookup. A clear bit proves the source is
+ * not in gate_auth, so a flood of unknown sources never touches the hash
+ * table's bucket array, 16 times larger. Userspace sets a key's bit before
+ * inserting the key and rebuilds the words from gate_auth to shed deleted
+ * keys, both under the pin-dir lock (gate_maps.c). The seed is random per
+ * state: a sender cannot pick sources whose bits are set.
  */
-#define GATE_SEEN_BITS_LOG2 20
-#define GATE_SEEN_WORDS (1u << (GATE_SEEN_BITS_LOG2 - 6))
+#define GATE_SEEN_BITS_PER_ENTRY 8
+#define GATE_SEEN_WORDS_DEFAULT (GATE_AUTH_MAX_DEFAULT / 64 * GATE_SEEN_BITS_PER_ENTRY)
 
+/* Bit number in [0, 2^bits_log2) for bits_log2 in 6..32. */
 static inline __attribute__((always_inline)) __u32
-gate_seen_hash(const struct gate_addr *a, __u64 seed)
+gate_seen_hash(const struct gate_addr *a, __u64 seed, __u32 bits_log2)
 {
 	__u64 prefix, iid, x;
 
@@ -88,7 +93,7 @@ gate_seen_hash(const struct gate_addr *a, __u64 seed)
 	 * interface ID) goes through both multiplications. */
 	x = (iid ^ seed) * 0x9e3779b97f4a7c15ull;
 	x = (x ^ (x >> 29) ^ prefix) * 0xbf58476d1ce4e5b9ull;
-	return (__u32)(x >> (64 - GATE_SEEN_BITS_LOG2));
+	return (__u32)(x >> (64 - bits_log2));
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -128,14 +129,14 @@ uint64_t gate_boot_offset_ns(void)
 	return boot > mono ? boot - mono : 0;
 }
 
-static int pinned_max_entries(const char *pin_dir, uint32_t *max)
+static int pinned_max_entries(const char *pin_dir, const char *name, uint32_t *max)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 	int fd, err;
 
-	err = gate_pin_path(path, sizeof(path), pin_dir, GATE_MAP_AUTH);
+	err = gate_pin_path(path, sizeof(path), pin_dir, name);
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);
@@ -147,6 +148,30 @@ static int pinned_max_entries(const char *pin_dir, uint32_t *max)
 		return err;
 	*max = info.max_entries;
 	return 0;
+}
+
+/* gate_seen's words for a gate_auth of max_entries (see bpf/gate.h). */
+static uint32_t seen_words(uint32_t max_entries)
+{
+	uint64_t bits = 64;
+
+	while (bits < (uint64_t)max_entries * GATE_SEEN_BITS_PER_ENTRY && bits < (1ull << 32))
+		bits <<= 1;
+	return (uint32_t)(bits / 64);
+}
+
+/* Size the sized maps before load: gate_auth as asked (0: as compiled),
+ * gate_seen as pinned, or else to go with gate_auth. */
+static int set_sizes(struct gate_bpf *skel, const char *pin_dir, uint32_t max_entries)
+{
+	uint32_t words;
+	int err = 0;
+
+	if (max_entries)
+		err = bpf_map__set_max_entries(skel->maps.gate_auth, max_entries);
+	if (pinned_max_entries(pin_dir, GATE_MAP_SEEN, &words))
+		words = seen_words(max_entries ? max_entries : GATE_AUTH_MAX_DEFAULT);
+	return err ? err : bpf_map__set_max_entries(skel->maps.gate_seen, words);
 }
 
 static const char *const map_names[] = {
@@ -174,8 +199,8 @@ int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct 
 
 	if (!m) {
 		/* A pinned map is reused only if it matches in every parameter. */
-		if (pinned_max_entries(pin_dir, &pinned) == 0)
-			return bpf_map__set_max_entries(skel->maps.gate_auth, pinned);
+		if (pinned_max_entries(pin_dir, GATE_MAP_AUTH, &pinned) == 0)
+			return set_sizes(skel, pin_dir, pinned);
 		return 0;
 	}
 	for (size_t i = 0; i < NMAPS; i++) {
@@ -212,7 +237,7 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries)
 	err = gate_pin_dir_prepare(pin_dir);
 	if (err)
 		return err;
-	if (pinned_max_entries(pin_dir, &pinned) == 0) {
+	if (pinned_max_entries(pin_dir, GATE_MAP_AUTH, &pinned) == 0) {
 		if (max_entries && max_entries != pinned) {
 			msg(LOG_ERR, "%s/%s holds %u entries at most, %u were asked for: "
 			    "a pinned map cannot be resized (flush, detach and remove %s to start anew)",
@@ -227,8 +252,12 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries)
 		msg(LOG_ERR, "opening the BPF object: %s", strerror(-err));
 		return err;
 	}
-	if (max_entries)
-		bpf_map__set_max_entries(skel->maps.gate_auth, max_entries);
+	err = set_sizes(skel, pin_dir, max_entries);
+	if (err) {
+		gate_bpf__destroy(skel);
+		msg(LOG_ERR, "sizing the maps: %s", strerror(-err));
+		return err;
+	}
 	/* Only the maps are wanted here: skip verifying the programs. */
 	bpf_program__set_autoload(skel->progs.popgate_xdp, false);
 	bpf_program__set_autoload(skel->progs.popgate_tc, false);
@@ -250,10 +279,51 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries)
 	return err;
 }
 
+static int lock_open(struct gate_maps *m)
+{
+	int fd = open(m->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		int err = -errno;
+
+		msg(LOG_ERR, "%s: %s", m->pin_dir, strerror(-err));
+		return err;
+	}
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	m->lock_fd = fd;
+	return 0;
+}
+
+static int seen_map(struct gate_maps *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *p;
+
+	if (bpf_obj_get_info_by_fd(m->seen_fd, &info, &len))
+		return -errno;
+	m->seen_len = (size_t)info.max_entries * sizeof(*m->seen);
+	/* Populated: a page fault on the first bit set in a page would cost a
+	 * login more than the rest of its path. */
+	p = mmap(NULL, m->seen_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, m->seen_fd, 0);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		msg(LOG_ERR, "%s/%s: mmap: %s", m->pin_dir, GATE_MAP_SEEN, strerror(-err));
+		return err;
+	}
+	m->seen = p;
+	return 0;
+}
+
 int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 {
 	char path[PATH_MAX];
+	int err;
 
+	m->lock_fd = -1;
+	m->seen = NULL;
 	if (snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir) >= (int)sizeof(m->pin_dir))
 		return -ENAMETOOLONG;
 	for (size_t i = 0; i < NMAPS; i++)
@@ -275,7 +345,12 @@ int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 			return err;
 		}
 	}
-	return 0;
+	err = lock_open(m);
+	if (!err)
+		err = seen_map(m);
+	if (err)
+		gate_maps_close(m);
+	return err;
 }
 
 void gate_maps_close(struct gate_maps *m)
@@ -285,6 +360,12 @@ void gate_maps_close(struct gate_maps *m)
 			close(*map_fd(m, i));
 		*map_fd(m, i) = -1;
 	}
+	if (m->seen)
+		munmap(m->seen, m->seen_len);
+	m->seen = NULL;
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	m->lock_fd = -1;
 }
 
 static uint32_t map_id(int fd)
@@ -323,35 +404,27 @@ int gate_maps_repin(struct gate_maps *m)
 		}
 		restored++;
 	}
+	/* Others lock the new directory: so must we. */
+	if (restored && (err = lock_open(m)))
+		return err;
 	return restored;
 }
 
 /*
  * Writers of gate_auth's keys, gate_seen and gate_config serialise on a lock
  * of the pin dir: a gate_seen rebuild must not run between another writer
- * setting a bit and inserting its key, or the key would be hidden. When the
- * pin dir is gone there is nobody to exclude: the maps are reachable only
- * through fds already open (popgated pins them again), so *dfd is -1 and the
- * caller goes on unlocked.
+ * setting a bit and inserting its key, or the key would be hidden. The
+ * directory stays open from gate_maps_open() (a path walk per login costs
+ * more than the rest of it) and follows the pins in gate_maps_repin().
  */
-static int pin_lock(const struct gate_maps *m, int *dfd)
+static int pin_lock(const struct gate_maps *m)
 {
-	int err;
-
-	*dfd = open(m->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*dfd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (flock(*dfd, LOCK_EX) == 0)
-		return 0;
-	err = -errno;
-	close(*dfd);
-	return err;
+	return flock(m->lock_fd, LOCK_EX) < 0 ? -errno : 0;
 }
 
-static void pin_unlock(int dfd)
+static void pin_unlock(const struct gate_maps *m)
 {
-	if (dfd >= 0)
-		close(dfd); /* releases the lock */
+	flock(m->lock_fd, LOCK_UN);
 }
 
 static void to_key(struct gate_addr *k, const struct in6_addr *a)
@@ -367,19 +440,18 @@ static int errno_of(int ret)
 static int seen_set(const struct gate_maps *m, const struct gate_addr *k)
 {
 	struct gate_config c;
-	__u64 word;
-	__u32 h, w;
+	__u32 h;
 	int err = gate_config_get(m, &c);
 
 	if (err || !c.seen_seed)
 		return err;
-	h = gate_seen_hash(k, c.seen_seed);
-	w = h / 64;
-	err = errno_of(bpf_map_lookup_elem(m->seen_fd, &w, &word));
-	if (err || (word >> (h % 64)) & 1)
-		return err;
-	word |= 1ull << (h % 64);
-	return errno_of(bpf_map_update_elem(m->seen_fd, &w, &word, BPF_ANY));
+	h = gate_seen_hash(k, c.seen_seed, c.seen_bits_log2);
+	if (h / 64 >= m->seen_len / sizeof(*m->seen))
+		return -EINVAL; /* config and map disagree: no bit, no key */
+	/* The program reads the word concurrently; the key's insertion (a
+	 * syscall, so a full barrier) comes after. */
+	__atomic_fetch_or(&m->seen[h / 64], 1ull << (h % 64), __ATOMIC_RELAXED);
+	return 0;
 }
 
 int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
@@ -388,14 +460,14 @@ int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
 	struct gate_auth v = {};
 	struct gate_addr k;
 	uint64_t now = gate_now_ns();
-	int dfd, err;
+	int err;
 
 	to_key(&k, a);
 	v.authorized_ns = now;
 	v.expires_ns = now + window_s * 1000000000ull;
 	if (user)
 		strncpy(v.user, user, sizeof(v.user) - 1);
-	err = pin_lock(m, &dfd);
+	err = pin_lock(m);
 	if (err)
 		return err;
 	/* The bit first: the program must never see the key without it. */
@@ -403,7 +475,7 @@ int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
 	/* A plain (not LRU) hash answers E2BIG when full instead of evicting. */
 	if (!err)
 		err = errno_of(bpf_map_update_elem(m->auth_fd, &k, &v, BPF_ANY));
-	pin_unlock(dfd);
+	pin_unlock(m);
 	return err;
 }
 
@@ -533,9 +605,9 @@ static int config_update(const struct gate_maps *m, int (*edit)(struct gate_conf
 {
 	struct gate_config c;
 	__u32 zero = 0;
-	int dfd, err;
+	int err;
 
-	err = pin_lock(m, &dfd);
+	err = pin_lock(m);
 	if (err)
 		return err;
 	err = errno_of(bpf_map_lookup_elem(m->config_fd, &zero, &c));
@@ -546,7 +618,7 @@ static int config_update(const struct gate_maps *m, int (*edit)(struct gate_conf
 		c.boot_offset_ns = gate_boot_offset_ns();
 		err = errno_of(bpf_map_update_elem(m->config_fd, &zero, &c, BPF_ANY));
 	}
-	pin_unlock(dfd);
+	pin_unlock(m);
 	return err;
 }
 
@@ -562,8 +634,20 @@ int gate_clock_sync(const struct gate_maps *m)
 	return config_update(m, edit_nothing, NULL);
 }
 
+/* gate_seen's size as created: a power of two of words. */
+static int seen_size(const struct gate_maps *m, __u32 *words, __u32 *bits_log2)
+{
+	size_t n = m->seen_len / sizeof(*m->seen);
+
+	if (!n || (n & (n - 1)) || n > (1u << 26))
+		return -EINVAL;
+	*words = (__u32)n;
+	*bits_log2 = 6 + (__u32)__builtin_ctz((unsigned)n);
+	return 0;
+}
+
 /* gate_seen's words for the keys now in gate_auth, hashed with seed. */
-static int seen_compute(const struct gate_maps *m, __u64 seed, __u64 *words)
+static int seen_compute(const struct gate_maps *m, __u64 seed, __u32 bits_log2, __u64 *words)
 {
 	struct sweep_buf *buf = malloc(sizeof(*buf));
 	__u64 cursor = 0;
@@ -582,7 +666,7 @@ static int seen_compute(const struct gate_maps *m, __u64 seed, __u64 *words)
 		if (err && err != -ENOENT)
 			break;
 		for (__u32 i = 0; i < count; i++) {
-			__u32 h = gate_seen_hash(&buf->keys[i], seed);
+			__u32 h = gate_seen_hash(&buf->keys[i], seed, bits_log2);
 
 			words[h / 64] |= 1ull << (h % 64);
 		}
@@ -595,27 +679,22 @@ static int seen_compute(const struct gate_maps *m, __u64 seed, __u64 *words)
 
 /* Writes the whole of gate_seen. The program may read it meanwhile: a bit
  * set before and after (a key present all along) is set throughout. */
-static int seen_write(const struct gate_maps *m, const __u64 *words)
+static void seen_write(const struct gate_maps *m, const __u64 *words, __u32 n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 *idx = malloc(GATE_SEEN_WORDS * sizeof(*idx)), n = GATE_SEEN_WORDS;
-	int err;
-
-	if (!idx)
-		return -ENOMEM;
 	for (__u32 i = 0; i < n; i++)
-		idx[i] = i;
-	err = errno_of(bpf_map_update_batch(m->seen_fd, idx, words, &n, &opts));
-	free(idx);
-	return err;
+		__atomic_store_n(&m->seen[i], words[i], __ATOMIC_RELAXED);
 }
 
 static int edit_seen(struct gate_config *c, const void *arg)
 {
 	const struct gate_maps *m = arg;
-	__u64 seed = c->seen_seed, *words = calloc(GATE_SEEN_WORDS, sizeof(*words));
-	int err = 0;
+	__u64 seed = c->seen_seed, *words;
+	__u32 n, bits_log2;
+	int err = seen_size(m, &n, &bits_log2);
 
+	if (err)
+		return err;
+	words = calloc(n, sizeof(*words));
 	if (!words)
 		return -ENOMEM;
 	/* A new state: the bits come first, the seed that turns them on last. */
@@ -623,11 +702,12 @@ static int edit_seen(struct gate_config *c, const void *arg)
 		err = -errno;
 	seed |= 1; /* never 0, which means off */
 	if (!err)
-		err = seen_compute(m, seed, words);
-	if (!err)
-		err = seen_write(m, words);
-	if (!err)
+		err = seen_compute(m, seed, bits_log2, words);
+	if (!err) {
+		seen_write(m, words, n);
 		c->seen_seed = seed;
+		c->seen_bits_log2 = bits_log2;
+	}
 	free(words);
 	return err;
 }
@@ -637,23 +717,18 @@ int gate_seen_rebuild(const struct gate_maps *m)
 	return config_update(m, edit_seen, m);
 }
 
-int gate_seen_count(const struct gate_maps *m, unsigned *bits)
+int gate_seen_count(const struct gate_maps *m, uint64_t *set, uint64_t *total)
 {
-	__u64 *words = calloc(GATE_SEEN_WORDS, sizeof(*words));
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 *idx = calloc(GATE_SEEN_WORDS, sizeof(*idx)), n = GATE_SEEN_WORDS, next;
-	int err = words && idx ? 0 : -ENOMEM;
+	__u32 n, bits_log2;
+	int err = seen_size(m, &n, &bits_log2);
 
-	if (!err)
-		err = errno_of(bpf_map_lookup_batch(m->seen_fd, NULL, &next, idx, words, &n, &opts));
-	if (err == -ENOENT) /* the last batch */
-		err = 0;
-	*bits = 0;
-	for (__u32 i = 0; !err && i < n; i++)
-		*bits += (unsigned)__builtin_popcountll(words[i]);
-	free(words);
-	free(idx);
-	return err;
+	*set = *total = 0;
+	if (err)
+		return err;
+	for (__u32 i = 0; i < n; i++)
+		*set += (uint64_t)__builtin_popcountll(__atomic_load_n(&m->seen[i], __ATOMIC_RELAXED));
+	*total = 1ull << bits_log2;
+	return 0;
 }
 
 /* Keys of a map, walked with get_next_key alone (no value copied). */

@@ -21,6 +21,9 @@
 struct gate_maps {
 	char pin_dir[PATH_MAX];
 	int auth_fd, trust_fd, config_fd, stats_fd, seen_fd;
+	int lock_fd;            /* the pin dir, flock()ed by writers */
+	uint64_t *seen;         /* gate_seen, mmap()ed */
+	size_t seen_len;
 };
 
 /* Pin directory from an option, else $POPGATE_PIN_DIR, else the default. */
@@ -36,8 +39,9 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries);
 int gate_maps_open(struct gate_maps *m, const char *pin_dir);
 void gate_maps_close(struct gate_maps *m);
 /* The pins were removed (rm -r PIN_DIR): pin the maps this process holds
- * again. Returns how many were restored (0: all in place), -ESTALE when other
- * maps now sit at the pins (state created anew), or -errno (reported). */
+ * again (and lock the new pin dir from now on). Returns how many were
+ * restored (0: all in place), -ESTALE when other maps now sit at the pins
+ * (state created anew), or -errno (reported). */
 int gate_maps_repin(struct gate_maps *m);
 
 struct gate_bpf;
@@ -77,8 +81,8 @@ int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *delete
  * ones (they only cost a hash lookup per SYN meanwhile). On a new state,
  * also choose the seed, which turns gate_seen on. */
 int gate_seen_rebuild(const struct gate_maps *m);
-/* Bits set in gate_seen, for the operator (how well it screens). */
-int gate_seen_count(const struct gate_maps *m, unsigned *bits);
+/* Bits set in gate_seen of its total, for the operator (how well it screens). */
+int gate_seen_count(const struct gate_maps *m, uint64_t *set, uint64_t *total);
 int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries);
 int gate_auth_count(const struct gate_maps *m, unsigned *n);
 int gate_trust_count(const struct gate_maps *m, unsigned *n);

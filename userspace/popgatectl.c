@@ -500,7 +500,8 @@ static int status_attachment(void *arg, const struct attach_info *a)
 
 static int cmd_status(int argc, char **argv)
 {
-	unsigned nauth = 0, ntrust = 0, nseen = 0;
+	unsigned nauth = 0, ntrust = 0;
+	uint64_t nseen = 0, seen_bits = 0;
 	struct gate_config c;
 	struct gate_maps m;
 	struct status_ctx s;
@@ -521,7 +522,7 @@ static int cmd_status(int argc, char **argv)
 	if (!err)
 		err = gate_auth_capacity(&m, &cap);
 	if (!err)
-		err = gate_seen_count(&m, &nseen);
+		err = gate_seen_count(&m, &nseen, &seen_bits);
 	gate_maps_close(&m);
 	if (err) {
 		msg(LOG_ERR, "status: %s", strerror(-err));
@@ -543,6 +544,7 @@ static int cmd_status(int argc, char **argv)
 		json_u64(&j, "trusted_prefixes", ntrust);
 		json_bool(&j, "screen", c.seen_seed != 0);
 		json_u64(&j, "screen_bits", nseen);
+		json_u64(&j, "screen_size", seen_bits);
 		json_array_begin(&j, "attachments");
 	} else {
 		printf("pin dir:     %s\n", pin_dir);
@@ -553,9 +555,9 @@ static int cmd_status(int argc, char **argv)
 		printf("\nauthorized:  %u of %u (%.1f%%)\n", nauth, cap, cap ? 100.0 * nauth / cap : 0);
 		printf("trusted:     %u prefix%s\n", ntrust, ntrust == 1 ? "" : "es");
 		if (c.seen_seed)
-			printf("screen:      %u of %u bits set (%.2f%% of unknown sources "
-			       "reach the lookup)\n", nseen, 1u << GATE_SEEN_BITS_LOG2,
-			       100.0 * nseen / (1u << GATE_SEEN_BITS_LOG2));
+			printf("screen:      %llu of %llu bits set (%.2f%% of unknown sources "
+			       "reach the lookup)\n", (unsigned long long)nseen,
+			       (unsigned long long)seen_bits, 100.0 * (double)nseen / (double)seen_bits);
 		else
 			printf("screen:      off (every source is looked up)\n");
 		printf("attachments:\n");

@@ -59,7 +59,8 @@ static struct {
 
 static struct gate_bpf *gate;
 static struct bench_progs_bpf *yard;
-static struct gate_maps maps = { .auth_fd = -1, .trust_fd = -1, .config_fd = -1, .stats_fd = -1 };
+static struct gate_maps maps = { .auth_fd = -1, .trust_fd = -1, .config_fd = -1, .stats_fd = -1,
+				  .seen_fd = -1, .lock_fd = -1 };
 static FILE *json;
 static int json_first = 1;
 
@@ -103,13 +104,14 @@ static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 /* The pins outlive us, so they go even on a signal: their paths are made
  * up front and removing them takes only unlink/rmdir (async-signal-safe).
  * Everything else the kernel frees when our fds close. */
-static char pin_paths[5][4096];
+#define NPINS 5 /* the maps, then the pin dir itself */
+static char pin_paths[NPINS + 1][4096];
 
 static void remove_pins(void)
 {
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i <= NPINS; i++)
 		if (pin_paths[i][0])
-			(i < 4 ? unlink : rmdir)(pin_paths[i]);
+			(i < NPINS ? unlink : rmdir)(pin_paths[i]);
 }
 
 static void cleanup(void)
@@ -458,8 +460,8 @@ static void parse_sizes(const char *s)
 
 static void setup(void)
 {
-	static const char *const pins[] = { GATE_MAP_AUTH, GATE_MAP_TRUST,
-					    GATE_MAP_CONFIG, GATE_MAP_STATS };
+	static const char *const pins[NPINS] = { GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG,
+						 GATE_MAP_STATS, GATE_MAP_SEEN };
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = opt.pin_dir);
 	unsigned largest = opt.sizes[opt.nsizes - 1];
 	unsigned max = largest > opt.auth_max ? largest : opt.auth_max;
@@ -473,10 +475,10 @@ static void setup(void)
 		die("pinning to CPU %d: %s", opt.cpu, strerror(errno));
 	if (stat(opt.pin_dir, &st) == 0)
 		die("%s exists: give a pin dir of our own, it is removed at exit", opt.pin_dir);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < NPINS; i++)
 		if (gate_pin_path(pin_paths[i], sizeof(pin_paths[i]), opt.pin_dir, pins[i]))
 			die("%s: path too long", opt.pin_dir);
-	snprintf(pin_paths[4], sizeof(pin_paths[4]), "%s", opt.pin_dir);
+	snprintf(pin_paths[NPINS], sizeof(pin_paths[NPINS]), "%s", opt.pin_dir);
 	/* From here on cleanup() (or a signal) removes the pin dir. */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

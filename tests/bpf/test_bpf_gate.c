@@ -64,6 +64,7 @@ static const char *const counter_names[] = {
 #define V4_UNSEEN "192.0.2.50"   /* in gate_auth, its gate_seen bit left clear */
 #define V4_STALE "192.0.2.60"    /* gate_seen bit set, not in gate_auth */
 #define SEEN_SEED 0x5eed5eed5eed5eedull
+#define SEEN_LOG2 12 /* gate_seen of 64 words */
 
 enum expiry { VALID, EXPIRED, ZERO };
 
@@ -556,6 +557,11 @@ static const struct row rows_seen_off[] = {
 	    .src = V4_UNSEEN),
 };
 
+static const struct row rows_seen_bad[] = {
+	ROW("gate_seen size out of range: not used", C(pass_authorized), 0, V4, SYN_TO(25),
+	    .src = V4_UNSEEN),
+};
+
 /* Expiries are CLOCK_BOOTTIME; the program adds boot_offset_ns to its
  * monotonic clock: 2 h of suspend expire the 1-hour entries. */
 static const struct row rows_offset[] = {
@@ -589,12 +595,14 @@ static const struct section {
 	  rows_again, ARRAY_SIZE(rows_again), false },
 	{ "gate_seen off (seed 0)", CFG_DEFAULT(.action = GATE_ACTION_DROP), rows_seen_off,
 	  ARRAY_SIZE(rows_seen_off), false },
+	{ "gate_seen bits_log2 33", CFG_DEFAULT(.seen_seed = SEEN_SEED, .seen_bits_log2 = 33),
+	  rows_seen_bad, ARRAY_SIZE(rows_seen_bad), false },
 	/* The whole policy again with the screen in front of the lookup. */
-	{ "gate_seen on", CFG_DEFAULT(.seen_seed = SEEN_SEED), rows_default,
+	{ "gate_seen on", CFG_DEFAULT(.seen_seed = SEEN_SEED, .seen_bits_log2 = SEEN_LOG2), rows_default,
 	  ARRAY_SIZE(rows_default), true },
-	{ "gate_seen on: its bits", CFG_DEFAULT(.seen_seed = SEEN_SEED), rows_seen,
+	{ "gate_seen on: its bits", CFG_DEFAULT(.seen_seed = SEEN_SEED, .seen_bits_log2 = SEEN_LOG2), rows_seen,
 	  ARRAY_SIZE(rows_seen), false },
-	{ "boot offset 2 h", CFG_DEFAULT(.seen_seed = SEEN_SEED,
+	{ "boot offset 2 h", CFG_DEFAULT(.seen_seed = SEEN_SEED, .seen_bits_log2 = SEEN_LOG2,
 					 .boot_offset_ns = 7200ull * 1000000000ull),
 	  rows_offset, ARRAY_SIZE(rows_offset), false },
 };
@@ -937,7 +945,7 @@ static int seen_mark(const char *addr, bool *bit_was)
 	if (addr_parse(addr, &a))
 		return -EINVAL;
 	memcpy(key.addr, &a, sizeof(key.addr));
-	h = gate_seen_hash(&key, SEEN_SEED);
+	h = gate_seen_hash(&key, SEEN_SEED, SEEN_LOG2);
 	w = h / 64;
 	if (bpf_map_lookup_elem(fd, &w, &word))
 		return -errno;
@@ -1003,6 +1011,8 @@ static int setup(void)
 	}
 	/* a preallocated million-entry hash is not needed to hold ten */
 	err = bpf_map__set_max_entries(T.skel->maps.gate_auth, 64);
+	if (!err)
+		err = bpf_map__set_max_entries(T.skel->maps.gate_seen, 1u << (SEEN_LOG2 - 6));
 	if (err)
 		return err;
 	err = gate_bpf__load(T.skel);
