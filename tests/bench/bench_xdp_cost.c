@@ -566,8 +566,9 @@ int main(int argc, char **argv)
 		cold_cases(opt.sizes[i]);
 	}
 	if (json)
-		fprintf(json, "\n  ],\n  \"memory_empty_memlock_bytes\": %llu,\n  \"memory\": [",
-			memlock0);
+		fprintf(json, "\n  ],\n  \"memory_empty_memlock_bytes\": %llu,\n"
+			"  \"screen_memlock_bytes\": %llu,\n  \"memory\": [",
+			memlock0, map_memlock(maps.seen_fd));
 	json_first = 1;
 	printf("\ngate_auth kernel memory (memlock: the map's own account, fdinfo; slab: "
 	       "/proc/meminfo Slab growth, noisy)\n%8s %14s %10s %16s %10s\n", "entries",
@@ -586,5 +587,7 @@ int main(int argc, char **argv)
 		fputs("\n  ]\n}\n", json);
 		fclose(json);
 	}
+	printf("gate_seen (the screen, fixed by max_entries %u): %llu B\n", cap,
+	       map_memlock(maps.seen_fd));
 	return 0; /* cleanup() runs at exit */
 }

@@ -107,12 +107,17 @@ static const struct phase {
 	__u32 has_trust;
 	__u32 nports;
 	__u16 ports[GATE_MAX_PORTS];
+	bool screen;          /* gate_seen in use (as popgate keeps it: every key's bit) */
 } phases[] = {
-	{ "trust, ports 25 465 2525", 7, 1, 3, { 25, 465, 2525 } },
+	{ "trust, ports 25 465 2525", 5, 1, 3, { 25, 465, 2525 }, false },
 	/* A full port list, the last one gated at its last slot. */
 	{ "no trust, 16 ports", 1, 0, 16,
-	  { 25, 465, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 2525 } },
+	  { 25, 465, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 2525 }, false },
+	/* The model knows no screen: with it, no verdict may change. */
+	{ "trust, ports 25 465 2525, screen", 4, 1, 3, { 25, 465, 2525 }, true },
 };
+
+#define SCREEN_SEED 0xd1ffd1ffd1ffd1ffull
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -232,9 +237,29 @@ static int load(struct run *r)
 	return r->percpu ? 0 : -ENOMEM;
 }
 
+static __u32 screen_log2(const struct run *r)
+{
+	return 6 + (__u32)__builtin_ctz(bpf_map__max_entries(r->skel->maps.gate_seen));
+}
+
+/* The bit of a in gate_seen, set as gate_auth_set() does. */
+static int screen_mark(const struct run *r, const struct gate_addr *a)
+{
+	int fd = bpf_map__fd(r->skel->maps.gate_seen);
+	__u32 h = gate_seen_hash(a, SCREEN_SEED, screen_log2(r)), w = h / 64;
+	__u64 word;
+
+	if (bpf_map_lookup_elem(fd, &w, &word))
+		return -errno;
+	word |= 1ull << (h % 64);
+	return bpf_map_update_elem(fd, &w, &word, BPF_ANY) ? -errno : 0;
+}
+
 /* The scenario into the maps and into the model, from the same tables. */
 static int fill_scenario(struct run *r)
 {
+	bool stale_marked = false;
+	int err;
 	struct timespec ts;
 	__u64 now;
 	__u8 one = 1;
@@ -247,8 +272,15 @@ static int fill_scenario(struct run *r)
 
 		if (parse_addr(sources[i].addr, &r->srcs[i], NULL))
 			return -EINVAL;
-		if (sources[i].state == UNKNOWN)
+		if (sources[i].state == UNKNOWN) {
+			/* One unknown source with a bit, as a deleted key leaves it. */
+			if (!stale_marked && (err = screen_mark(r, &r->srcs[i])))
+				return err;
+			stale_marked = true;
 			continue;
+		}
+		if ((err = screen_mark(r, &r->srcs[i])))
+			return err;
 		a->addr = r->srcs[i];
 		/* An hour either side of now, so the run cannot flip an expiry;
 		 * a machine up for less than that expired its entries at boot. */
@@ -294,6 +326,10 @@ static int set_phase(struct run *r, const struct phase *p)
 	if (r->phase == p)
 		return 0;
 	memcpy(cfg.ports, p->ports, sizeof(cfg.ports));
+	if (p->screen) {
+		cfg.seen_seed = SCREEN_SEED;
+		cfg.seen_bits_log2 = screen_log2(r);
+	}
 	if (bpf_map_update_elem(r->config_fd, &zero, &cfg, BPF_ANY))
 		return -errno;
 	r->model.cfg = cfg;
