@@ -16,16 +16,18 @@
 #    2001:db8:f00d::/64 out of bsPID; the receiver routes its answers there
 #    and flood_sink drops them on bsPID.
 #  - Both veths run threaded NAPI at SCHED_FIFO (softirq-like precedence):
-#    the receiver's thread on the last CPU, everything else (generator,
-#    sender's NAPI thread, SMTP server and client) on CPU 0. The receiver's
-#    cost is its NAPI thread's CPU time (/proc/PID/schedstat, ns) over the
-#    frames that entered its ring (the sender's tx_queue_0_xdp_xmit).
+#    the receiver's thread on BENCH_RX_CPU (default 0), everything else
+#    (generator, sender's NAPI thread, SMTP server and client) on CPU 0.
+#    The receiver's cost is its NAPI thread's CPU time (/proc/PID/schedstat,
+#    ns) over the frames that entered its ring (the sender's
+#    tx_queue_0_xdp_xmit).
 #  - 10k authorized sources (2001:db8:a::/64 and the client's own two) in
 #    every filter; none of them floods.
 #  - An authorized SMTP client runs sessions against the relay during the
 #    flood; ok/failed counts are reported.
-# Knob for exploring, not used by run.sh: BENCH_RX_CPU (the receiver's CPU;
-# 0 puts it with the generator).
+# BENCH_RX_CPU: 0 (the default) puts the receiver with the generator, as a
+# NIC's driver recycles its pages on its own CPU; run.sh also runs the last
+# CPU ("split"), where pages go back across CPUs (see README).
 set -eu
 
 variant=$1 seconds=$2 max_packets=$3 sources=${4:-65536}
@@ -44,7 +46,7 @@ ns_s=pgb-$id-s ns_r=pgb-$id-r
 if_s=bs$id if_r=br$id
 pin=/sys/fs/bpf/pgb-$id
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgb-$id.XXXX")
-rx_cpu=${BENCH_RX_CPU:-$(($(nproc) - 1))} # BENCH_RX_CPU=0: see README
+rx_cpu=${BENCH_RX_CPU:-0}
 gen_cpu=0
 flood_net=2001:db8:f00d::
 relay6=2001:db8::25 client6=2001:db8::1

@@ -7,7 +7,8 @@
 #    100k and 1M authorized entries, and the map's kernel memory.
 # 2. flood.sh: a SYN flood across a veth pair, receiver CPU per packet, for
 #    popgate (XDP native, XDP generic, tc), nftables (netdev ingress, inet
-#    prerouting), iptables + ipset and no filter; fresh namespaces per trial.
+#    prerouting), iptables + ipset and no filter; fresh namespaces per trial;
+#    the receiver on the generator's CPU, then (fewer variants) on another.
 # 3. report.py: tables on stdout, $BUILD/bench/results.json (smoke:
 #    smoke-results.json), and (full only) tests/bench/flood.png.
 #
@@ -30,16 +31,20 @@ BPFTOOL=${BPFTOOL:-bpftool}
 
 if [ "$mode" = full ]; then
 	sizes=1000,100000,1000000 cost_trials=5 target_ms=200
-	flood_s=3 flood_trials=5 flood_max=100000000
+	flood_s=3 flood_trials=5 split_trials=3 flood_max=100000000
 	results=$out/results.json png=$here/flood.png
 else
 	sizes=1000 cost_trials=1 target_ms=5
-	flood_s=0.3 flood_trials=1 flood_max=2000000
+	flood_s=0.3 flood_trials=1 split_trials=1 flood_max=2000000
 	results=$out/smoke-results.json png=
 fi
 # VARIANT[:SOURCES] (see flood.sh); xdp-native:1024 shows what the number
 # of flood sources does to the gate (its hash buckets stay in cache).
 variants="xdp-native xdp-native:1024 xdp-generic tc nft-netdev nft-inet iptables-ipset none xdp-floor"
+# The receiver on another CPU than the generator ("split"): the same
+# comparison where every frame crosses CPUs (see README), fewer variants.
+split_variants="xdp-native nft-netdev none xdp-floor"
+split_cpu=$(($(nproc) - 1))
 
 say() { echo "bench: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || { say "needs root (BPF, namespaces)"; exit 1; }
@@ -93,31 +98,42 @@ say "1/3 per-packet cost (test_run) and map memory, sizes $sizes"
 
 has python3 || exit 0
 
-say "2/3 SYN flood, $flood_trials trial(s) of ${flood_s}s per variant"
+say "2/3 SYN flood: $flood_trials trial(s) of ${flood_s}s per variant, receiver on the generator's CPU;"
+say "    then $split_trials on CPU $split_cpu (split)"
 : >"$work/flood.txt"
-# Variants interleaved trial by trial, so a slow spell of a shared machine
-# does not land on one variant only.
-for t in $(seq 1 "$flood_trials"); do
-	for vs in $variants; do
-		v=${vs%%:*} src=65536
-		[ "$v" = "$vs" ] || src=${vs#*:}
-		if ! runnable "$v"; then
-			[ "$t" = 1 ] && say "$v: skipped (its tools are not installed)"
-			echo "variant=$v sources=$src skipped=1" >>"$work/flood.txt"
-			continue
-		fi
-		if line=$("$here/flood.sh" "$v" "$flood_s" "$flood_max" "$src"); then
-			say "  trial $t: $line"
-			echo "$line" >>"$work/flood.txt"
-		elif [ $? -eq 3 ] && [ "$mode" = smoke ]; then
-			say "  trial $t: $v skipped (this machine cannot run the method)"
-			echo "variant=$v sources=$src skipped=1" >>"$work/flood.txt"
-		else
-			say "  trial $t: $v FAILED"
-			echo "variant=$v sources=$src failed=1" >>"$work/flood.txt"
-		fi
+# flood LAYOUT RX_CPU TRIALS VARIANTS: trials interleaved variant by variant,
+# so a slow spell of a shared machine does not land on one variant only.
+flood() {
+	local layout=$1 rx_cpu=$2 trials=$3 t vs v src line
+	shift 3
+	for t in $(seq 1 "$trials"); do
+		for vs in "$@"; do
+			v=${vs%%:*} src=65536
+			[ "$v" = "$vs" ] || src=${vs#*:}
+			if ! runnable "$v"; then
+				[ "$t" = 1 ] && say "$v: skipped (its tools are not installed)"
+				echo "layout=$layout variant=$v sources=$src skipped=1" >>"$work/flood.txt"
+				continue
+			fi
+			if line=$(BENCH_RX_CPU=$rx_cpu "$here/flood.sh" "$v" "$flood_s" "$flood_max" "$src"); then
+				say "  $layout trial $t: $line"
+				echo "layout=$layout $line" >>"$work/flood.txt"
+			elif [ $? -eq 3 ] && [ "$mode" = smoke ]; then
+				say "  $layout trial $t: $v skipped (this machine cannot run the method)"
+				echo "layout=$layout variant=$v sources=$src skipped=1" >>"$work/flood.txt"
+			else
+				say "  $layout trial $t: $v FAILED"
+				echo "layout=$layout variant=$v sources=$src failed=1" >>"$work/flood.txt"
+			fi
+		done
 	done
-done
+}
+# shellcheck disable=SC2086
+flood same 0 "$flood_trials" $variants
+if [ "$split_cpu" -gt 0 ]; then
+	# shellcheck disable=SC2086
+	flood split "$split_cpu" "$split_trials" $split_variants
+fi
 
 say "3/3 report"
 # report.py fails (after writing everything) when a trial failed.
