@@ -313,6 +313,15 @@ static int seen_map(struct gate_maps *m)
 		msg(LOG_ERR, "%s/%s: mmap: %s", m->pin_dir, GATE_MAP_SEEN, strerror(-err));
 		return err;
 	}
+	/* popgated's log reader is forked and must hold no BPF object: not
+	 * even a window on this one. */
+	if (madvise(p, m->seen_len, MADV_DONTFORK) < 0) {
+		int err = -errno;
+
+		munmap(p, m->seen_len);
+		msg(LOG_ERR, "%s/%s: madvise: %s", m->pin_dir, GATE_MAP_SEEN, strerror(-err));
+		return err;
+	}
 	m->seen = p;
 	return 0;
 }

@@ -65,7 +65,7 @@ refused() {
 	[ "$status" -ne 0 ]
 	pg_wait_for 5 grep -q "auth failed.*rip=$PG_CLIENT4_ALT," "$PG_DOVECOT_LOG"
 	sleep 0.3
-	! pg_gate_listed "$PG_CLIENT4_ALT"
+	! pg_gate_listed "$PG_CLIENT4_ALT" || false
 	refused "$PG_RELAY4" --from "$PG_CLIENT4_ALT"
 }
 
@@ -270,7 +270,7 @@ refused() {
 	kill -TERM "$PG_DAEMON_PID"
 	pg_wait_for 5 grep -q "gate detached (--detach-on-exit)" "$PG_DAEMON_OUT"
 	run pg_ctl_in_relay status --json
-	! echo "$output" | grep -q '"active":true'
+	! echo "$output" | grep -q '"active":true' || false
 	delivered "$PG_RELAY4" 25
 }
 
@@ -280,9 +280,12 @@ refused() {
 	[ -n "$reader" ]
 	grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$reader/status"
 	grep -q '^CapPrm:[[:space:]]*0000000000000000$' "/proc/$reader/status"
-	! ls -l "/proc/$reader/fd" | grep -q 'bpf-map\|bpf-prog\|bpf-link'
+	! ls -l "/proc/$reader/fd" | grep -q 'bpf-map\|bpf-prog\|bpf-link' || false
+	# nor a mapping of one (the privileged half writes gate_seen through mmap)
+	! grep -q 'anon_inode:bpf' "/proc/$reader/maps" || false
 	# while the privileged half does hold the maps
 	ls -l "/proc/$PG_DAEMON_PID/fd" | grep -q 'bpf-map'
+	grep -q 'bpf-map' "/proc/$PG_DAEMON_PID/maps"
 	kill -KILL "$reader"
 	pg_wait_for 10 grep -q "the log reader runs again" "$PG_DAEMON_OUT"
 	pg_alive "$PG_DAEMON_PID"
