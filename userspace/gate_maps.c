@@ -35,6 +35,11 @@ const char *const gate_counter_names[GATE_COUNTER_MAX] = {
 #undef GATE_COUNTER_NAME
 };
 
+static int errno_of(int ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
 const char *gate_pin_dir(const char *opt)
 {
 	const char *env = getenv("POPGATE_PIN_DIR");
@@ -226,15 +231,69 @@ static int config_init(const struct gate_maps *m)
 	return err || c.seen_seed ? err : gate_seen_rebuild(m);
 }
 
+/*
+ * gate_config grows at its end between versions; its pin cannot be reused
+ * by a new layout. Take the old value out and unpin the map (the attached
+ * program keeps it until it is replaced), so that the load makes the new
+ * one and config_carry() puts the old fields back: the authorizations, in
+ * their own maps, are never touched. *old_len 0: nothing to carry.
+ */
+static int config_take_old(const char *pin_dir, struct gate_config *old, __u32 *old_len)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	char path[PATH_MAX];
+	unsigned char buf[sizeof(*old)];
+	int fd, err;
+
+	*old_len = 0;
+	err = gate_pin_path(path, sizeof(path), pin_dir, GATE_MAP_CONFIG);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && info.value_size != sizeof(*old)) {
+		/* Only an older, shorter layout is known. */
+		if (info.value_size > sizeof(*old) || info.max_entries != 1)
+			err = -EEXIST;
+		else if (bpf_map_lookup_elem(fd, &zero, buf) || unlink(path))
+			err = -errno;
+		if (!err) {
+			memset(old, 0, sizeof(*old));
+			memcpy(old, buf, info.value_size);
+			*old_len = info.value_size;
+			msg(LOG_NOTICE, "%s: a configuration of an older popgate (%u bytes): carried "
+			    "over into the current layout", path, info.value_size);
+		}
+	}
+	close(fd);
+	if (err)
+		msg(LOG_ERR, "%s: taking over an older configuration: %s", path, strerror(-err));
+	return err;
+}
+
+static int config_carry(const struct gate_maps *m, const struct gate_config *old)
+{
+	__u32 zero = 0;
+
+	return errno_of(bpf_map_update_elem(m->config_fd, &zero, old, BPF_ANY));
+}
+
 int gate_state_create(const char *pin_dir, uint32_t max_entries)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct gate_config old;
 	struct gate_bpf *skel;
 	struct gate_maps m;
 	uint32_t pinned = 0;
+	__u32 old_len;
 	int err;
 
 	err = gate_pin_dir_prepare(pin_dir);
+	if (!err)
+		err = config_take_old(pin_dir, &old, &old_len);
 	if (err)
 		return err;
 	if (pinned_max_entries(pin_dir, GATE_MAP_AUTH, &pinned) == 0) {
@@ -271,7 +330,9 @@ int gate_state_create(const char *pin_dir, uint32_t max_entries)
 	err = gate_maps_open(&m, pin_dir);
 	if (err)
 		return err;
-	err = config_init(&m);
+	err = old_len ? config_carry(&m, &old) : 0;
+	if (!err)
+		err = config_init(&m);
 	if (err)
 		msg(LOG_ERR, "%s/%s: writing the default configuration: %s",
 		    pin_dir, GATE_MAP_CONFIG, strerror(-err));
@@ -345,7 +406,11 @@ int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 			err = *map_fd(m, i) < 0 ? -errno : 0;
 		}
 		if (err) {
-			if (err == -ENOENT)
+			if (err == -ENOENT && i > 0)
+				msg(LOG_ERR, "%s: no such pinned map: the state in %s was made by an "
+				    "older popgate, or lost a pin ('popgatectl attach IFACE' or "
+				    "starting popgated completes it, authorizations kept)", path, pin_dir);
+			else if (err == -ENOENT)
 				msg(LOG_ERR, "%s: no such pinned map: popgate is not set up in %s "
 				    "(run 'popgatectl attach IFACE' or start popgated)", path, pin_dir);
 			else
@@ -439,11 +504,6 @@ static void pin_unlock(const struct gate_maps *m)
 static void to_key(struct gate_addr *k, const struct in6_addr *a)
 {
 	memcpy(k->addr, a->s6_addr, sizeof(k->addr));
-}
-
-static int errno_of(int ret)
-{
-	return ret < 0 ? -errno : 0;
 }
 
 static int seen_set(const struct gate_maps *m, const struct gate_addr *k)

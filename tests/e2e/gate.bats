@@ -40,7 +40,10 @@ setup() {
 
 teardown() {
 	pg_smtp_session_kill
-	case $BATS_TEST_DESCRIPTION in "action reject"*) pg_ctl action drop >&2 || true ;; esac
+	case $BATS_TEST_DESCRIPTION in
+	"action reject"*) pg_ctl action drop >&2 || true ;;
+	"upgrade"*) pg_ctl ports set 25,465,2525 >&2 || true ;;
+	esac
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		pg_ctl_in_relay status >&2 || true
 		pg_ctl stats >&2 || true
@@ -170,6 +173,33 @@ screen_bits() { pg_ctl status --json | pg_json '$j->{screen} ? $j->{screen_bits}
 	[ "$status" -eq 0 ]
 	pg_ctl flush
 	[ "$(screen_bits)" -eq 0 ]
+	run pg_tcp_blocked "$PG_RELAY6" 25
+	[ "$status" -eq 0 ]
+}
+
+@test "upgrade: state of the layout before the screen is completed by attach, authorizations and ports kept" {
+	pg_ctl allow "$PG_CLIENT4" --user before-upgrade
+	pg_ctl ports set 25,2525
+	# What an older popgate left: a 48-byte gate_config (the same fields up
+	# to the ports), no gate_seen. The attached program keeps its own maps.
+	local p=$PG_PIN_DIR bytes
+	bytes=$(bpftool -j map lookup pinned "$p/gate_config" key 0 0 0 0 |
+		pg_json 'join " ", map { hex } @{$j->{value}}[0 .. 47]')
+	bpftool map create "$p/old_config" type array key 4 value 48 entries 1 name gate_config
+	# shellcheck disable=SC2086
+	bpftool map update pinned "$p/old_config" key 0 0 0 0 value $bytes
+	rm "$p/gate_config" "$p/gate_seen"
+	mv "$p/old_config" "$p/gate_config"
+	run pg_ctl status
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q 'made by an older popgate'
+	run pg_gate_attach "$PG_GATE_MODE"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q 'older popgate (48 bytes): carried over'
+	[ "$(pg_ctl status --json | pg_json 'join ",", @{$j->{ports}}')" = "25,2525" ]
+	[ "$(screen_bits)" -eq 1 ]
+	pg_gate_listed "$PG_CLIENT4"
+	deliver "$PG_RELAY4" 25
 	run pg_tcp_blocked "$PG_RELAY6" 25
 	[ "$status" -eq 0 ]
 }
