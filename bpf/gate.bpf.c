@@ -4,9 +4,10 @@
  *
  * A TCP segment with SYN and without ACK to a gated port is a new SMTP
  * connection. It passes when its source is authorized (gate_auth, expiry in
- * the future by CLOCK_BOOTTIME; gate_seen screens it first) or trusted (gate_trust); otherwise it is
- * dropped. Everything else passes, so sessions opened while authorized
- * survive expiry and POP3/IMAP stay reachable.
+ * the future by CLOCK_BOOTTIME; gate_seen screens it first) or trusted
+ * (gate_trust); otherwise it is dropped. Everything else passes, so
+ * sessions opened while authorized survive expiry and POP3/IMAP stay
+ * reachable.
  *
  * Parsing rules that keep the gate closed (see README "Security model"):
  *  - A packet the stack will drop by itself (truncated, bad IP header) passes:
