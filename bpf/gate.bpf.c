@@ -267,7 +267,7 @@ static __always_inline bool maybe_authorized(const struct gate_config *cfg,
 	__u32 h, w;
 	__u64 *word;
 
-	if (!cfg->seen_seed || cfg->seen_bits_log2 < 6 || cfg->seen_bits_log2 > 32)
+	if (!gate_seen_on(cfg))
 		return true;
 	h = gate_seen_hash(src, cfg->seen_seed, cfg->seen_bits_log2);
 	w = h / 64;

@@ -81,6 +81,12 @@ struct gate_config {
 #define GATE_SEEN_BITS_PER_ENTRY 8
 #define GATE_SEEN_WORDS_DEFAULT (GATE_AUTH_MAX_DEFAULT / 64 * GATE_SEEN_BITS_PER_ENTRY)
 
+/* The screen is in use: seeded, and of a size the hash can address. */
+static inline __attribute__((always_inline)) int gate_seen_on(const struct gate_config *c)
+{
+	return c->seen_seed && c->seen_bits_log2 >= 6 && c->seen_bits_log2 <= 32;
+}
+
 /* Bit number in [0, 2^bits_log2) for bits_log2 in 6..32. */
 static inline __attribute__((always_inline)) __u32
 gate_seen_hash(const struct gate_addr *a, __u64 seed, __u32 bits_log2)

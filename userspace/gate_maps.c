@@ -512,7 +512,7 @@ static int seen_set(const struct gate_maps *m, const struct gate_addr *k)
 	__u32 h;
 	int err = gate_config_get(m, &c);
 
-	if (err || !c.seen_seed)
+	if (err || !gate_seen_on(&c))
 		return err;
 	h = gate_seen_hash(k, c.seen_seed, c.seen_bits_log2);
 	if (h / 64 >= m->seen_len / sizeof(*m->seen))

@@ -542,7 +542,7 @@ static int cmd_status(int argc, char **argv)
 		json_u64(&j, "authorized", nauth);
 		json_u64(&j, "authorized_max", cap);
 		json_u64(&j, "trusted_prefixes", ntrust);
-		json_bool(&j, "screen", c.seen_seed != 0);
+		json_bool(&j, "screen", gate_seen_on(&c));
 		json_u64(&j, "screen_bits", nseen);
 		json_u64(&j, "screen_size", seen_bits);
 		json_array_begin(&j, "attachments");
@@ -554,7 +554,7 @@ static int cmd_status(int argc, char **argv)
 			printf(" %u", c.ports[i]);
 		printf("\nauthorized:  %u of %u (%.1f%%)\n", nauth, cap, cap ? 100.0 * nauth / cap : 0);
 		printf("trusted:     %u prefix%s\n", ntrust, ntrust == 1 ? "" : "es");
-		if (c.seen_seed)
+		if (gate_seen_on(&c))
 			printf("screen:      %llu of %llu bits set (%.2f%% of unknown sources "
 			       "reach the lookup)\n", (unsigned long long)nseen,
 			       (unsigned long long)seen_bits, 100.0 * (double)nseen / (double)seen_bits);
