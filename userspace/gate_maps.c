@@ -604,6 +604,25 @@ static unsigned delete_keys(int fd, struct gate_addr *keys, __u32 n)
  * does not disturb the walk (get_next_key would restart it at the first
  * key: quadratic with many expired entries).
  */
+/* The next batch of gate_auth from where s stands into buf: its size in
+ * *count; 1 when it was the last, 0 when more remain, or -errno. */
+static int auth_batch(const struct gate_maps *m, struct gate_sweep *s, struct sweep_buf *buf,
+		      __u32 *count)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 next = 0;
+	int err;
+
+	*count = SWEEP_BATCH;
+	err = bpf_map_lookup_batch(m->auth_fd, s->started ? &s->cursor : NULL, &next, buf->keys,
+				   buf->vals, count, &opts);
+	if (err && errno != ENOENT)
+		return -errno;
+	s->cursor = next;
+	s->started = true;
+	return err ? 1 : 0; /* ENOENT: the walk is over */
+}
+
 int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate_sweep *s,
 			 unsigned max_batches)
 {
@@ -613,16 +632,11 @@ int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate
 	if (!buf)
 		return -ENOMEM;
 	for (unsigned b = 0; b < max_batches && !ret; b++) {
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		__u64 next = 0;
-		__u32 count = SWEEP_BATCH, ndead = 0;
-		int err = bpf_map_lookup_batch(m->auth_fd, s->started ? &s->cursor : NULL, &next,
-					       buf->keys, buf->vals, &count, &opts);
+		__u32 count, ndead = 0;
 
-		if (err && errno != ENOENT) {
-			ret = -errno;
+		ret = auth_batch(m, s, buf, &count);
+		if (ret < 0)
 			break;
-		}
 		for (__u32 i = 0; i < count; i++) {
 			if (buf->vals[i].expires_ns > now_ns)
 				s->remaining++;
@@ -630,10 +644,6 @@ int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate
 				buf->dead[ndead++] = buf->keys[i];
 		}
 		s->deleted += ndead ? delete_keys(m->auth_fd, buf->dead, ndead) : 0;
-		s->cursor = next;
-		s->started = true;
-		if (err)
-			ret = 1; /* ENOENT: the walk is over */
 	}
 	free(buf);
 	return ret;
@@ -719,31 +729,23 @@ static int seen_size(const struct gate_maps *m, __u32 *words, __u32 *bits_log2)
 static int seen_compute(const struct gate_maps *m, __u64 seed, __u32 bits_log2, __u64 *words)
 {
 	struct sweep_buf *buf = malloc(sizeof(*buf));
-	__u64 cursor = 0;
-	bool started = false;
-	int err = 0;
+	struct gate_sweep walk = {};
+	int r = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	while (!err) {
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		__u32 count = SWEEP_BATCH;
-		__u64 next = 0;
+	while (r == 0) {
+		__u32 count;
 
-		err = bpf_map_lookup_batch(m->auth_fd, started ? &cursor : NULL, &next, buf->keys,
-					   buf->vals, &count, &opts) < 0 ? -errno : 0;
-		if (err && err != -ENOENT)
-			break;
-		for (__u32 i = 0; i < count; i++) {
+		r = auth_batch(m, &walk, buf, &count);
+		for (__u32 i = 0; r >= 0 && i < count; i++) {
 			__u32 h = gate_seen_hash(&buf->keys[i], seed, bits_log2);
 
 			words[h / 64] |= 1ull << (h % 64);
 		}
-		cursor = next;
-		started = true;
 	}
 	free(buf);
-	return err == -ENOENT ? 0 : err;
+	return r < 0 ? r : 0;
 }
 
 /* Writes the whole of gate_seen. The program may read it meanwhile: a bit
