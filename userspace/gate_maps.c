@@ -134,10 +134,10 @@ uint64_t gate_boot_offset_ns(void)
 	return boot > mono ? boot - mono : 0;
 }
 
-static int pinned_max_entries(const char *pin_dir, const char *name, uint32_t *max)
+/* The pinned map NAME with its info: an fd to close, or -errno. */
+static int pinned_open(const char *pin_dir, const char *name, struct bpf_map_info *info)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	char path[PATH_MAX];
 	int fd, err;
 
@@ -147,10 +147,23 @@ static int pinned_max_entries(const char *pin_dir, const char *name, uint32_t *m
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	close(fd);
-	if (err)
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		err = -errno;
+		close(fd);
 		return err;
+	}
+	return fd;
+}
+
+static int pinned_max_entries(const char *pin_dir, const char *name, uint32_t *max)
+{
+	struct bpf_map_info info;
+	int fd = pinned_open(pin_dir, name, &info);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
 	*max = info.max_entries;
 	return 0;
 }
@@ -240,21 +253,22 @@ static int config_init(const struct gate_maps *m)
  */
 static int config_take_old(const char *pin_dir, struct gate_config *old, __u32 *old_len)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), zero = 0;
+	struct bpf_map_info info;
+	__u32 zero = 0;
 	char path[PATH_MAX];
 	unsigned char buf[sizeof(*old)];
-	int fd, err;
+	int fd, err = 0;
 
 	*old_len = 0;
-	err = gate_pin_path(path, sizeof(path), pin_dir, GATE_MAP_CONFIG);
-	if (err)
-		return err;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	if (!err && info.value_size != sizeof(*old)) {
+	gate_pin_path(path, sizeof(path), pin_dir, GATE_MAP_CONFIG); /* checked by pinned_open */
+	fd = pinned_open(pin_dir, GATE_MAP_CONFIG, &info);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0) {
+		msg(LOG_ERR, "%s: %s", path, strerror(-fd));
+		return fd;
+	}
+	if (info.value_size != sizeof(*old)) {
 		/* Only an older, shorter layout is known. */
 		if (info.value_size > sizeof(*old) || info.max_entries != 1)
 			err = -EEXIST;
