@@ -192,25 +192,24 @@ static int set_sizes(struct gate_bpf *skel, const char *pin_dir, uint32_t max_en
 	return err ? err : bpf_map__set_max_entries(skel->maps.gate_seen, words);
 }
 
-static const char *const map_names[] = {
+const char *const gate_map_names[GATE_NMAPS] = {
 	GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG, GATE_MAP_STATS, GATE_MAP_SEEN,
 };
-#define NMAPS (sizeof(map_names) / sizeof(map_names[0]))
 
-/* The fds of struct gate_maps in map_names' order (writable: open and
+/* The fds of struct gate_maps in gate_map_names' order (writable: open and
  * close fill them in). */
 static int *map_fd(const struct gate_maps *m, size_t i)
 {
 	struct gate_maps *w = (struct gate_maps *)m;
-	int *fds[NMAPS] = { &w->auth_fd, &w->trust_fd, &w->config_fd, &w->stats_fd, &w->seen_fd };
+	int *fds[GATE_NMAPS] = { &w->auth_fd, &w->trust_fd, &w->config_fd, &w->stats_fd, &w->seen_fd };
 
 	return fds[i];
 }
 
 int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct gate_maps *m)
 {
-	/* In map_names' order. */
-	struct bpf_map *maps[NMAPS] = { skel->maps.gate_auth, skel->maps.gate_trust,
+	/* In gate_map_names' order. */
+	struct bpf_map *maps[GATE_NMAPS] = { skel->maps.gate_auth, skel->maps.gate_trust,
 					skel->maps.gate_config, skel->maps.gate_stats,
 					skel->maps.gate_seen };
 	uint32_t pinned;
@@ -221,7 +220,7 @@ int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct 
 			return set_sizes(skel, pin_dir, pinned);
 		return 0;
 	}
-	for (size_t i = 0; i < NMAPS; i++) {
+	for (size_t i = 0; i < GATE_NMAPS; i++) {
 		int err = bpf_map__set_pin_path(maps[i], NULL);
 
 		if (!err)
@@ -410,10 +409,10 @@ int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 	m->seen = NULL;
 	if (snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir) >= (int)sizeof(m->pin_dir))
 		return -ENAMETOOLONG;
-	for (size_t i = 0; i < NMAPS; i++)
+	for (size_t i = 0; i < GATE_NMAPS; i++)
 		*map_fd(m, i) = -1;
-	for (size_t i = 0; i < NMAPS; i++) {
-		int err = gate_pin_path(path, sizeof(path), pin_dir, map_names[i]);
+	for (size_t i = 0; i < GATE_NMAPS; i++) {
+		int err = gate_pin_path(path, sizeof(path), pin_dir, gate_map_names[i]);
 
 		if (!err) {
 			*map_fd(m, i) = bpf_obj_get(path);
@@ -443,7 +442,7 @@ int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 
 void gate_maps_close(struct gate_maps *m)
 {
-	for (size_t i = 0; i < NMAPS; i++) {
+	for (size_t i = 0; i < GATE_NMAPS; i++) {
 		if (*map_fd(m, i) >= 0)
 			close(*map_fd(m, i));
 		*map_fd(m, i) = -1;
@@ -472,10 +471,10 @@ int gate_maps_repin(struct gate_maps *m)
 	err = gate_pin_dir_prepare(m->pin_dir);
 	if (err)
 		return err;
-	for (size_t i = 0; i < NMAPS; i++) {
+	for (size_t i = 0; i < GATE_NMAPS; i++) {
 		int fd, ours = *map_fd(m, i);
 
-		gate_pin_path(path, sizeof(path), m->pin_dir, map_names[i]);
+		gate_pin_path(path, sizeof(path), m->pin_dir, gate_map_names[i]);
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
 			bool same = map_id(fd) == map_id(ours);

@@ -26,6 +26,10 @@ struct gate_maps {
 	size_t seen_len;
 };
 
+/* The maps' pin names, for whoever must remove a pin dir by hand. */
+#define GATE_NMAPS 5
+extern const char *const gate_map_names[GATE_NMAPS];
+
 /* Pin directory from an option, else $POPGATE_PIN_DIR, else the default. */
 const char *gate_pin_dir(const char *opt);
 /* Mount bpffs at /sys/fs/bpf if the pin dir is under it and it is missing,

@@ -104,7 +104,7 @@ static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 /* The pins outlive us, so they go even on a signal: their paths are made
  * up front and removing them takes only unlink/rmdir (async-signal-safe).
  * Everything else the kernel frees when our fds close. */
-#define NPINS 5 /* the maps, then the pin dir itself */
+#define NPINS GATE_NMAPS /* the maps, then the pin dir itself */
 static char pin_paths[NPINS + 1][4096];
 
 static void remove_pins(void)
@@ -460,8 +460,6 @@ static void parse_sizes(const char *s)
 
 static void setup(void)
 {
-	static const char *const pins[NPINS] = { GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG,
-						 GATE_MAP_STATS, GATE_MAP_SEEN };
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = opt.pin_dir);
 	unsigned largest = opt.sizes[opt.nsizes - 1];
 	unsigned max = largest > opt.auth_max ? largest : opt.auth_max;
@@ -476,7 +474,7 @@ static void setup(void)
 	if (stat(opt.pin_dir, &st) == 0)
 		die("%s exists: give a pin dir of our own, it is removed at exit", opt.pin_dir);
 	for (size_t i = 0; i < NPINS; i++)
-		if (gate_pin_path(pin_paths[i], sizeof(pin_paths[i]), opt.pin_dir, pins[i]))
+		if (gate_pin_path(pin_paths[i], sizeof(pin_paths[i]), opt.pin_dir, gate_map_names[i]))
 			die("%s: path too long", opt.pin_dir);
 	snprintf(pin_paths[NPINS], sizeof(pin_paths[NPINS]), "%s", opt.pin_dir);
 	/* From here on cleanup() (or a signal) removes the pin dir. */

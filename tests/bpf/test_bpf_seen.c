@@ -38,14 +38,11 @@ static char pin_dir[64];
 
 static void remove_pins(void)
 {
-	static const char *const names[] = { GATE_MAP_AUTH, GATE_MAP_TRUST, GATE_MAP_CONFIG,
-					     GATE_MAP_STATS, GATE_MAP_SEEN };
 	char path[128];
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
-		unlink(path);
-	}
+	for (size_t i = 0; i < GATE_NMAPS; i++)
+		if (!gate_pin_path(path, sizeof(path), pin_dir, gate_map_names[i]))
+			unlink(path);
 	rmdir(pin_dir);
 }
 
