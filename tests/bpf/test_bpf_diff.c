@@ -38,6 +38,7 @@
 #include "gate.skel.h"
 #include "gate_model.h"
 #include "pkt_gen.h"
+#include "seen_bits.h"
 #include "tap.h"
 
 #define DEFAULT_COUNT 100000
@@ -245,14 +246,7 @@ static __u32 screen_log2(const struct run *r)
 /* The bit of a in gate_seen, set as gate_auth_set() does. */
 static int screen_mark(const struct run *r, const struct gate_addr *a)
 {
-	int fd = bpf_map__fd(r->skel->maps.gate_seen);
-	__u32 h = gate_seen_hash(a, SCREEN_SEED, screen_log2(r)), w = h / 64;
-	__u64 word;
-
-	if (bpf_map_lookup_elem(fd, &w, &word))
-		return -errno;
-	word |= 1ull << (h % 64);
-	return bpf_map_update_elem(fd, &w, &word, BPF_ANY) ? -errno : 0;
+	return seen_bit(bpf_map__fd(r->skel->maps.gate_seen), a, SCREEN_SEED, screen_log2(r), NULL);
 }
 
 /* The scenario into the maps and into the model, from the same tables. */

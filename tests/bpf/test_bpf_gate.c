@@ -30,6 +30,7 @@
 #include "gate.h"
 #include "gate.skel.h"
 #include "packet_build.h"
+#include "seen_bits.h"
 #include "tap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -936,25 +937,13 @@ static __u64 boottime_ns(void)
 /* Sets addr's bit in gate_seen; with bit_was, tells whether it was set. */
 static int seen_mark(const char *addr, bool *bit_was)
 {
-	int fd = bpf_map__fd(T.skel->maps.gate_seen);
 	struct gate_addr key;
 	struct in6_addr a;
-	__u32 h, w;
-	__u64 word;
 
 	if (addr_parse(addr, &a))
 		return -EINVAL;
 	memcpy(key.addr, &a, sizeof(key.addr));
-	h = gate_seen_hash(&key, SEEN_SEED, SEEN_LOG2);
-	w = h / 64;
-	if (bpf_map_lookup_elem(fd, &w, &word))
-		return -errno;
-	if (bit_was) {
-		*bit_was = (word >> (h % 64)) & 1;
-		return 0;
-	}
-	word |= 1ull << (h % 64);
-	return bpf_map_update_elem(fd, &w, &word, BPF_ANY) ? -errno : 0;
+	return seen_bit(bpf_map__fd(T.skel->maps.gate_seen), &key, SEEN_SEED, SEEN_LOG2, bit_was);
 }
 
 static int maps_fill(void)

@@ -28,6 +28,7 @@
 #include "gate.skel.h"
 #include "gate_maps.h"
 #include "packet_build.h"
+#include "seen_bits.h"
 #include "tap.h"
 
 #define KEYS 2000
@@ -52,15 +53,15 @@ static void key_of(unsigned i, struct in6_addr *a, char *text, size_t len)
 	inet_pton(AF_INET6, text, a);
 }
 
+/* The key's bit as the program reads it (an error counts as clear). */
 static bool bit_set(const struct gate_maps *m, const struct gate_config *c,
 		    const struct in6_addr *a)
 {
 	struct gate_addr k;
-	__u32 h;
+	bool bit = false;
 
 	memcpy(k.addr, a->s6_addr, sizeof(k.addr));
-	h = gate_seen_hash(&k, c->seen_seed, c->seen_bits_log2);
-	return (__atomic_load_n(&m->seen[h / 64], __ATOMIC_RELAXED) >> (h % 64)) & 1;
+	return !seen_bit(m->seen_fd, &k, c->seen_seed, c->seen_bits_log2, &bit) && bit;
 }
 
 /* The child: rebuild until the parent's signal, or REBUILDS_MAX. */
