@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@
 #define READ_SIZE 65536
 #define BYTES_PER_DISPATCH (1u << 20) /* see "bounded amount of work" in log_source.h */
 #define EVENT_READS_PER_DISPATCH 16
+/* The largest inotify event: a read that left room for it emptied the queue
+ * (the kernel hands out events while the next one fits), so no second read
+ * is spent to hear EAGAIN. Events queued later keep the fd readable. */
+#define EVENT_MAX_SIZE (sizeof(struct inotify_event) + NAME_MAX + 1)
 #define WATCH_ROUNDS 16
 
 /* IN_ATTRIB on the directory: a chmod may make an unreadable file readable. */
@@ -220,9 +225,9 @@ static int reconcile(struct log_follow *f)
 	return r < 0 ? r : 1;
 }
 
-/* Read t from where we were up to the size it has now, within *budget.
- * 1 when the budget ran out first. */
-static int read_tail(struct log_follow *f, struct tail *t, size_t *budget)
+/* t was truncated under our offset (a pread there found nothing): read it
+ * again from its start. 1 when it was, 0 when it was not. */
+static int check_truncated(struct log_follow *f, struct tail *t)
 {
 	struct stat st;
 
@@ -232,20 +237,29 @@ static int read_tail(struct log_follow *f, struct tail *t, size_t *budget)
 		msg(LOG_ERR, "%s: fstat: %s", f->path, strerror(err));
 		return -err;
 	}
-	if (st.st_size < t->off) {
-		msg(LOG_NOTICE, "%s: truncated, reading from its start", f->path);
-		line_buf_discard(&t->lb);
-		t->off = 0;
-	}
-	/* Bounded by the size seen above: later appends come with a new IN_MODIFY. */
-	while (t->off < st.st_size) {
+	if (st.st_size >= t->off)
+		return 0;
+	msg(LOG_NOTICE, "%s: truncated, reading from its start", f->path);
+	line_buf_discard(&t->lb);
+	t->off = 0;
+	return 1;
+}
+
+/* Read t from where we were to its end, within *budget. 1 when the budget
+ * ran out first. A read shorter than asked is the end as it is now (later
+ * appends come with a new IN_MODIFY), so the usual login costs one pread,
+ * and only a read that finds nothing asks whether the file shrank. */
+static int read_tail(struct log_follow *f, struct tail *t, size_t *budget)
+{
+	bool checked = false;
+
+	for (;;) {
 		size_t want = sizeof(f->buf);
 		ssize_t n;
+		int r;
 
 		if (*budget == 0)
 			return 1;
-		if ((off_t)want > st.st_size - t->off)
-			want = st.st_size - t->off;
 		if (want > *budget)
 			want = *budget;
 		n = pread(t->fd, f->buf, want, t->off);
@@ -257,13 +271,21 @@ static int read_tail(struct log_follow *f, struct tail *t, size_t *budget)
 			msg(LOG_ERR, "%s: read: %s", f->path, strerror(err));
 			return -err;
 		}
-		if (n == 0) /* truncated meanwhile: the IN_MODIFY for it is queued */
-			break;
+		if (n == 0) {
+			if (checked)
+				return 0;
+			r = check_truncated(f, t);
+			if (r <= 0)
+				return r;
+			checked = true;
+			continue;
+		}
 		line_buf_feed(&t->lb, f->buf, (size_t)n);
 		t->off += n;
 		*budget -= n;
+		if ((size_t)n < want)
+			return 0;
 	}
-	return 0;
 }
 
 static bool cur_has_data(const struct log_follow *f)
@@ -312,6 +334,7 @@ static int drain_events(struct log_follow *f)
 	for (int i = 0; i < EVENT_READS_PER_DISPATCH; i++) {
 		ssize_t n = read(f->ino, buf, sizeof(buf));
 		const struct inotify_event *ev;
+		bool drained = n >= 0 && (size_t)n <= sizeof(buf) - EVENT_MAX_SIZE;
 
 		if (n < 0 && errno == EAGAIN)
 			break;
@@ -327,6 +350,8 @@ static int drain_events(struct log_follow *f)
 			ev = (const struct inotify_event *)p;
 			handle_event(f, ev, &rewatch);
 		}
+		if (drained)
+			break;
 	}
 	if (rewatch) {
 		watch_dir(f);

@@ -324,6 +324,7 @@ static int start_reader(struct daemon *d)
 {
 	struct login_record hello;
 	struct pollfd p;
+	unsigned got = 0;
 	int err = reader_spawn(d->config_path, d->from_start, &d->reader_fd, &d->reader_pid);
 
 	if (err) {
@@ -331,7 +332,7 @@ static int start_reader(struct daemon *d)
 		return err;
 	}
 	p = (struct pollfd){ .fd = d->reader_fd, .events = POLLIN };
-	if (poll(&p, 1, READER_READY_MS) != 1 || reader_recv(d->reader_fd, &hello) != 1 ||
+	if (poll(&p, 1, READER_READY_MS) != 1 || reader_recv(d->reader_fd, &hello, 1, &got) || got != 1 ||
 	    hello.format != 0) {
 		msg(LOG_ERR, "the log reader did not come up (see its messages above)");
 		stop_reader(d);
@@ -364,13 +365,17 @@ static void reader_gone(struct daemon *d)
 
 static void on_reader(struct daemon *d)
 {
-	struct login_record rec;
+	struct login_record recs[READER_RECV_MAX];
+	unsigned got;
 	int r;
 
-	while ((r = reader_recv(d->reader_fd, &rec)) == 1) {
-		d->logins++;
-		authorize(d, &rec);
-	}
+	do {
+		r = reader_recv(d->reader_fd, recs, READER_RECV_MAX, &got);
+		for (unsigned i = 0; i < got; i++) {
+			d->logins++;
+			authorize(d, &recs[i]);
+		}
+	} while (r == 0 && got == READER_RECV_MAX);
 	if (r < 0)
 		reader_gone(d);
 }

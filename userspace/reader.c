@@ -345,20 +345,36 @@ int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid
 	return 0;
 }
 
-int reader_recv(int sock, struct login_record *r)
+int reader_recv(int sock, struct login_record *r, unsigned max, unsigned *got)
 {
-	ssize_t n = recv(sock, r, sizeof(*r), 0);
+	struct mmsghdr mm[READER_RECV_MAX];
+	struct iovec iov[READER_RECV_MAX];
+	int n;
 
+	*got = 0;
+	if (max > READER_RECV_MAX)
+		max = READER_RECV_MAX;
+	for (unsigned i = 0; i < max; i++) {
+		iov[i] = (struct iovec){ .iov_base = &r[i], .iov_len = sizeof(r[i]) };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	/* All that waits in one call: the records of a login or two cost no
+	 * second call to learn that nothing more waits (the fd is polled
+	 * level-triggered, so what stays queued is seen on the next turn). */
+	n = recvmmsg(sock, mm, max, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	if (n == 0)
-		return -EPIPE;
-	if ((size_t)n != sizeof(*r))
-		return -EPROTO;
-	/* The reader is less trusted than we are: hold it to its promises. */
-	r->user[sizeof(r->user) - 1] = '\0';
-	for (char *c = r->user; *c; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			*c = '?';
-	return 1;
+	for (int i = 0; i < n; i++) {
+		if (mm[i].msg_len == 0)
+			return -EPIPE;
+		if (mm[i].msg_len != sizeof(r[i]) || (mm[i].msg_hdr.msg_flags & MSG_TRUNC))
+			return -EPROTO;
+		/* The reader is less trusted than we are: hold it to its promises. */
+		r[i].user[sizeof(r[i].user) - 1] = '\0';
+		for (char *c = r[i].user; *c; c++)
+			if (*c < 0x20 || *c > 0x7e)
+				*c = '?';
+		(*got)++;
+	}
+	return 0;
 }

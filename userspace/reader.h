@@ -29,6 +29,9 @@ struct login_record {
 
 /* *sock: the parent's end, non-blocking; *pid: the reader's. */
 int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid);
-/* 1: *r holds the next login; 0: none waiting; -EPIPE: the reader is gone. */
-int reader_recv(int sock, struct login_record *r);
+/* Up to max (at most READER_RECV_MAX) waiting logins into r[]: *got of them
+ * are valid, also when an error follows them. 0 (none waiting when *got is
+ * 0), -EPIPE: the reader is gone, -EPROTO: it sent a malformed record. */
+#define READER_RECV_MAX 32
+int reader_recv(int sock, struct login_record *r, unsigned max, unsigned *got);
 #endif
