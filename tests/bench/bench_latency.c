@@ -36,6 +36,15 @@
  *                  map: the classic polling tail, with popgated's own line
  *                  splitting and parser, so only the wake-up differs. It
  *                  creates PIN_DIR itself; the caller removes it.
+ *  floor           append to -l LOG, read by a child of this program in
+ *                  one process with no event loop: a blocking read of its
+ *                  inotify fd, pread to the end, popgated's line splitter
+ *                  and parser, one bpf_map_update_elem() (no lock, no
+ *                  screen bit). The least any inotify reader can do: what
+ *                  is left of a latency here is the machine's wake-up and
+ *                  system calls, popgated's row minus it is popgated's own
+ *                  design (privilege separation, screen). Creates PIN_DIR
+ *                  itself, as poll does.
  *  fill            append all of LINES to -l LOG at once (a running popgated
  *                  follows it, -p its pid) and wait for the last address:
  *                  the daemon's sustained rate, its RSS before and after (the
@@ -47,6 +56,7 @@
  * processes). Results are "metric NAME VALUE" lines, NAME under -m PREFIX.
  */
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -56,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -66,6 +77,8 @@
 
 #include "daemon_util.h"
 #include "gate_maps.h"
+#include "latency_probe.h"
+#include "latency_probe.skel.h"
 #include "line_buf.h"
 #include "login_parse.h"
 
@@ -76,8 +89,9 @@
 #define HELPER_STOP_MS 5000
 #define PIN_WAIT_MS 10000
 #define READY_NS 3000000000ull
+#define WATCH_TICK_NS 1000000ull
 
-enum mode { M_FILE, M_JOURNALD, M_JOURNAL_REMOTE, M_POLL, M_FILL };
+enum mode { M_FILE, M_JOURNALD, M_JOURNAL_REMOTE, M_POLL, M_FLOOR, M_FILL };
 
 struct opts {
 	enum mode mode;
@@ -85,13 +99,12 @@ struct opts {
 	size_t n, warm;
 	uint64_t gap_min_ns, gap_max_ns, timeout_ns;
 	pid_t daemon;
-	bool spin;
 };
 
 struct writer {
 	enum mode mode;
 	int fd;        /* the log (O_APPEND), or journal-remote's stdin */
-	pid_t helper;  /* journal-remote, or the polling tail; 0: none */
+	pid_t helper;  /* journal-remote, the polling tail or the floor; 0: none */
 };
 
 static uint64_t rng = 88172645463325252ull;
@@ -199,6 +212,7 @@ static void write_login(struct writer *w, const char *line, size_t len)
 	switch (w->mode) {
 	case M_FILE:
 	case M_POLL:
+	case M_FLOOR:
 	case M_FILL: {
 		/* One write(2) for the whole line, as syslog daemons do. */
 		char buf[LINE_MAX_LEN + 1];
@@ -221,11 +235,12 @@ static void write_login(struct writer *w, const char *line, size_t len)
 	}
 }
 
-/* ---- the polling tail (child process) ---------------------------------- */
+/* ---- the polling tail and the floor (child processes) -------------------- */
 
 struct tail_gate {
 	struct gate_maps maps;
 	struct login_parser *parser;
+	bool plain; /* the floor: a bare map update */
 };
 
 static void tail_line(void *ctx, const char *origin, const char *line, size_t len)
@@ -234,8 +249,46 @@ static void tail_line(void *ctx, const char *origin, const char *line, size_t le
 	struct login l;
 
 	(void)origin;
-	if (login_parse(g->parser, line, len, &l) == 1)
+	if (login_parse(g->parser, line, len, &l) != 1)
+		return;
+	if (g->plain) {
+		struct gate_auth v = { .expires_ns = gate_now_ns() + 5400 * 1000000000ull };
+
+		bpf_map_update_elem(g->maps.auth_fd, &l.addr, &v, BPF_ANY);
+	} else {
 		gate_auth_set(&g->maps, &l.addr, 5400, l.user);
+	}
+}
+
+static int tail_open(struct tail_gate *g, struct line_buf *lb, const char *path,
+		     const char *pin_dir, bool plain)
+{
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	g->plain = plain;
+	if (gate_maps_open(&g->maps, pin_dir) < 0 || login_parser_new(&g->parser, LOGIN_ALL) < 0)
+		_exit(1);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		_exit(1);
+	line_buf_init(lb, path, tail_line, g);
+	return fd;
+}
+
+/* What the file gained since off, through the line splitter. */
+static void tail_read(int fd, off_t *off, struct line_buf *lb)
+{
+	char buf[65536];
+	ssize_t n;
+
+	do {
+		n = pread(fd, buf, sizeof(buf), *off);
+		if (n <= 0)
+			return;
+		line_buf_feed(lb, buf, (size_t)n);
+		*off += n;
+	} while ((size_t)n == sizeof(buf));
 }
 
 /* Every second: whatever the file gained, through popgated's line splitter
@@ -246,31 +299,32 @@ static void __attribute__((noreturn)) poll_tail(const char *path, const char *pi
 	struct tail_gate g;
 	uint64_t next = now_ns();
 	off_t off = 0;
-	int fd;
+	int fd = tail_open(&g, &lb, path, pin_dir, false);
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (gate_maps_open(&g.maps, pin_dir) < 0 || login_parser_new(&g.parser, LOGIN_ALL) < 0)
-		_exit(1);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		_exit(1);
-	line_buf_init(&lb, path, tail_line, &g);
 	for (;;) {
-		char buf[65536];
-		struct stat st;
-
 		next += POLL_PERIOD_NS;
 		sleep_until_ns(next);
-		if (fstat(fd, &st) < 0)
-			_exit(1);
-		while (off < st.st_size) {
-			ssize_t n = pread(fd, buf, sizeof(buf), off);
+		tail_read(fd, &off, &lb);
+	}
+}
 
-			if (n <= 0)
-				break;
-			line_buf_feed(&lb, buf, (size_t)n);
-			off += n;
-		}
+/* Woken by inotify, nothing else: 3 system calls per login. Runs until killed. */
+static void __attribute__((noreturn)) inotify_floor(const char *path, const char *pin_dir)
+{
+	static struct line_buf lb;
+	struct tail_gate g;
+	off_t off = 0;
+	int fd = tail_open(&g, &lb, path, pin_dir, true);
+	int ino = inotify_init1(IN_CLOEXEC);
+
+	if (ino < 0 || inotify_add_watch(ino, path, IN_MODIFY) < 0)
+		_exit(1);
+	for (;;) {
+		char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+		if (read(ino, ev, sizeof(ev)) <= 0)
+			_exit(1);
+		tail_read(fd, &off, &lb);
 	}
 }
 
@@ -332,14 +386,16 @@ static void writer_open(struct writer *w, const struct opts *o)
 	w->fd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (w->fd < 0)
 		fatal("%s: %s", o->log, strerror(errno));
-	if (o->mode == M_POLL) {
+	if (o->mode == M_POLL || o->mode == M_FLOOR) {
 		if (gate_state_create(o->pin_dir, 0) < 0)
 			fatal("%s: cannot create the maps", o->pin_dir);
 		w->helper = fork();
 		if (w->helper < 0)
 			fatal("fork: %s", strerror(errno));
-		if (w->helper == 0)
+		if (w->helper == 0 && o->mode == M_POLL)
 			poll_tail(o->log, o->pin_dir);
+		if (w->helper == 0)
+			inotify_floor(o->log, o->pin_dir);
 	}
 }
 
@@ -391,51 +447,116 @@ struct result {
 	size_t seen, lost;
 };
 
-/* Lines [first, end): written on the open-loop schedule, each looked up
- * until seen or timed out. */
-static void run(const struct opts *o, struct writer *w, int auth_fd, const struct lines *l,
+/* The logins written and not yet seen, matched against the probe's events. */
+struct watch {
+	struct latency_probe_bpf *skel;
+	struct ring_buffer *rb;
+	struct pending pend[MAX_PENDING];
+	size_t np;
+	const struct expect *e;
+	struct result *res;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct watch *wt = ctx;
+	const struct latency_event *ev = data;
+
+	if (len < sizeof(*ev))
+		return 0;
+	/* Other updates (the config, a refresh of a login already seen) match
+	 * nothing pending. */
+	for (size_t k = 0; k < wt->np; k++) {
+		struct pending *p = &wt->pend[k];
+
+		if (memcmp(&wt->e->addr[p->idx], ev->key, sizeof(ev->key)))
+			continue;
+		wt->res->us[wt->res->seen++] = (double)(ev->ts_ns - p->t0) / 1e3;
+		*p = wt->pend[--wt->np];
+		break;
+	}
+	return 0;
+}
+
+static void watch_start(struct watch *wt, pid_t tgid)
+{
+	int err;
+
+	wt->skel = latency_probe_bpf__open();
+	if (!wt->skel)
+		fatal("latency probe: open: %s", strerror(errno));
+	wt->skel->rodata->target_tgid = (__u32)tgid;
+	err = latency_probe_bpf__load(wt->skel);
+	if (!err)
+		err = latency_probe_bpf__attach(wt->skel);
+	if (err)
+		fatal("latency probe: load or attach: %s", strerror(-err));
+	wt->rb = ring_buffer__new(bpf_map__fd(wt->skel->maps.events), on_event, wt, NULL);
+	if (!wt->rb)
+		fatal("latency probe: ring buffer: %s", strerror(errno));
+}
+
+static void watch_stop(struct watch *wt)
+{
+	ring_buffer__free(wt->rb);
+	latency_probe_bpf__destroy(wt->skel);
+}
+
+/* Sleep until deadline (CLOCK_MONOTONIC ns) or a millisecond, whichever
+ * is sooner, then take what the probe reported: it wakes nobody (see
+ * latency_probe.bpf.c), its stamps do not depend on when they are read. */
+static void watch_wait(struct watch *wt, uint64_t deadline)
+{
+	uint64_t t = now_ns() + WATCH_TICK_NS;
+
+	sleep_until_ns(deadline < t ? deadline : t);
+	if (ring_buffer__consume(wt->rb) < 0)
+		fatal("latency probe: reading the ring buffer failed");
+}
+
+/* Lines [first, end): written on the open-loop schedule, each waited for
+ * until the probe saw it enter the map or it timed out. */
+static void run(const struct opts *o, struct writer *w, struct watch *wt, const struct lines *l,
 		const struct expect *e, size_t first, size_t end, struct result *res)
 {
-	static struct pending pend[MAX_PENDING];
 	uint64_t next = now_ns();
-	size_t np = 0, i = first;
+	size_t i = first;
 
-	while (i < end || np > 0) { /* each login leaves pend when seen or timed out */
-		uint64_t t = now_ns();
+	wt->np = 0;
+	wt->e = e;
+	wt->res = res;
+	while (i < end || wt->np > 0) { /* each login leaves pend when seen or timed out */
+		uint64_t t = now_ns(), deadline = UINT64_MAX;
 
-		if (i < end && t >= next && np < MAX_PENDING) {
-			uint64_t t0 = now_ns();
-
+		if (i < end && t >= next && wt->np < MAX_PENDING) {
 			write_login(w, l->line[i], l->len[i]);
-			pend[np++] = (struct pending){ .idx = i++, .t0 = t0 };
-			next = t0 + o->gap_min_ns + xorshift() % (o->gap_max_ns - o->gap_min_ns + 1);
+			wt->pend[wt->np++] = (struct pending){ .idx = i++, .t0 = t };
+			next = t + o->gap_min_ns + xorshift() % (o->gap_max_ns - o->gap_min_ns + 1);
 		}
-		for (size_t k = 0; k < np;) {
-			struct pending *p = &pend[k];
-			bool seen = visible(auth_fd, &e->addr[p->idx]);
-			uint64_t t1 = now_ns();
+		t = now_ns();
+		for (size_t k = 0; k < wt->np;) {
+			struct pending *p = &wt->pend[k];
 
-			if (!seen && t1 - p->t0 < o->timeout_ns) {
+			if (t - p->t0 < o->timeout_ns) {
+				if (p->t0 + o->timeout_ns < deadline)
+					deadline = p->t0 + o->timeout_ns;
 				k++;
 				continue;
 			}
-			if (seen)
-				res->us[res->seen++] = (double)(t1 - p->t0) / 1e3;
-			else
-				res->lost++;
-			*p = pend[--np];
+			res->lost++;
+			*p = wt->pend[--wt->np];
 		}
-		if (np == 0 && i < end)
-			sleep_until_ns(next);
-		else if (!o->spin)
-			sched_yield();
+		if (i < end && next < deadline)
+			deadline = next;
+		if (deadline != UINT64_MAX)
+			watch_wait(wt, deadline);
 	}
 }
 
 /* Warm-up: one login at a time until the reader shows it is reading. A
  * login written before the reader opened its source is never seen (a file
  * is followed from its end): the next one is tried after READY_NS. */
-static size_t wait_ready(const struct opts *o, struct writer *w, int auth_fd,
+static size_t wait_ready(const struct opts *o, struct writer *w, struct watch *wt,
 			 const struct lines *l, const struct expect *e)
 {
 	struct opts ro = *o;
@@ -445,7 +566,7 @@ static size_t wait_ready(const struct opts *o, struct writer *w, int auth_fd,
 	for (size_t i = 0; i < o->warm; i++) {
 		struct result r = { .us = (double[1]){ 0 } };
 
-		run(&ro, w, auth_fd, l, e, i, i + 1, &r);
+		run(&ro, w, wt, l, e, i, i + 1, &r);
 		if (r.seen)
 			return i + 1;
 	}
@@ -557,11 +678,11 @@ static size_t warm_seen(int auth_fd, const struct expect *e, size_t first)
 	return n;
 }
 
-static void fill(const struct opts *o, struct writer *w, const struct gate_maps *maps,
-		 const struct lines *l, const struct expect *e)
+static void fill(const struct opts *o, struct writer *w, struct watch *wt,
+		 const struct gate_maps *maps, const struct lines *l, const struct expect *e)
 {
 	int auth_fd = maps->auth_fd;
-	size_t first = wait_ready(o, w, auth_fd, l, e);
+	size_t first = wait_ready(o, w, wt, l, e);
 	const char *from = first < l->n ? l->line[first] : l->data + l->bytes;
 	size_t left = (size_t)(l->data + l->bytes - from);
 	uint32_t max_entries = 0;
@@ -618,9 +739,9 @@ static void wait_for_pins(const char *pin_dir)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_latency file|journald|journal-remote|poll|fill -P PIN_DIR -L LINES "
+		"usage: bench_latency file|journald|journal-remote|poll|floor|fill -P PIN_DIR -L LINES "
 		"-E EXPECT\n  [-l LOG] [-J JOURNAL_FILE] [-n N] [-w WARM] [-g MIN_US:MAX_US] "
-		"[-t TIMEOUT_MS] [-p DAEMON_PID] [-m PREFIX] [-S]\n");
+		"[-t TIMEOUT_MS] [-p DAEMON_PID] [-m PREFIX]\n");
 	exit(2);
 }
 
@@ -628,7 +749,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const char *const modes[] = { [M_FILE] = "file", [M_JOURNALD] = "journald",
 					     [M_JOURNAL_REMOTE] = "journal-remote",
-					     [M_POLL] = "poll", [M_FILL] = "fill" };
+					     [M_POLL] = "poll", [M_FLOOR] = "floor",
+					     [M_FILL] = "fill" };
 	unsigned long long gmin = 500, gmax = 1500, tmo = 2000;
 	size_t m;
 	int c;
@@ -641,7 +763,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage();
 	*o = (struct opts){ .mode = (enum mode)m, .n = 1000, .warm = 20, .prefix = argv[1] };
 	optind = 2;
-	while ((c = getopt(argc, argv, "P:L:E:l:J:n:w:g:t:p:m:S")) != -1) {
+	while ((c = getopt(argc, argv, "P:L:E:l:J:n:w:g:t:p:m:")) != -1) {
 		switch (c) {
 		case 'P': o->pin_dir = optarg; break;
 		case 'L': o->lines = optarg; break;
@@ -657,7 +779,6 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 't': tmo = strtoull(optarg, NULL, 0); break;
 		case 'p': o->daemon = (pid_t)atoi(optarg); break;
 		case 'm': o->prefix = optarg; break;
-		case 'S': o->spin = true; break;
 		default: usage();
 		}
 	}
@@ -666,12 +787,14 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	o->timeout_ns = tmo * 1000000;
 	if (!o->pin_dir || !o->lines || !o->expect || !o->warm || optind != argc ||
 	    (o->mode != M_JOURNALD && o->mode != M_JOURNAL_REMOTE && !o->log) ||
-	    (o->mode == M_JOURNAL_REMOTE && !o->journal_out) || (o->mode == M_FILL && !o->daemon))
+	    (o->mode == M_JOURNAL_REMOTE && !o->journal_out) ||
+	    (o->mode != M_POLL && o->mode != M_FLOOR && !o->daemon))
 		usage();
 }
 
 int main(int argc, char **argv)
 {
+	static struct watch wt;
 	struct gate_maps maps;
 	struct writer w;
 	struct expect e;
@@ -690,10 +813,12 @@ int main(int argc, char **argv)
 	wait_for_pins(o.pin_dir);
 	if (gate_maps_open(&maps, o.pin_dir) < 0)
 		fatal("%s: no maps (is popgated running with this pin_dir?)", o.pin_dir);
+	/* popgated's privileged half writes the map; for poll and floor, our child. */
+	watch_start(&wt, o.daemon ? o.daemon : w.helper);
 	if (o.mode == M_FILL) {
-		fill(&o, &w, &maps, &l, &e);
+		fill(&o, &w, &wt, &maps, &l, &e);
 	} else {
-		size_t first = wait_ready(&o, &w, maps.auth_fd, &l, &e);
+		size_t first = wait_ready(&o, &w, &wt, &l, &e);
 		struct result r = { .us = calloc(o.n + 1, sizeof(double)) };
 		struct cpu_busy busy;
 
@@ -703,7 +828,7 @@ int main(int argc, char **argv)
 		uint64_t cpu0 = reader ? family_runtime_ns(reader) : 0;
 
 		cpu_busy_start(&busy);
-		run(&o, &w, maps.auth_fd, &l, &e, first, first + o.n, &r);
+		run(&o, &w, &wt, &l, &e, first, first + o.n, &r);
 		metric(o.prefix, "cpu_busy_pct", cpu_busy_pct(&busy));
 		/* What the reader itself spent per login: unlike the latency,
 		 * other load hardly moves it. */
@@ -713,6 +838,7 @@ int main(int argc, char **argv)
 		report_latency(&o, &r);
 		free(r.us);
 	}
+	watch_stop(&wt);
 	writer_close(&w);
 	gate_maps_close(&maps);
 	expect_free(&e);

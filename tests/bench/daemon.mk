@@ -8,15 +8,16 @@ DAEMON_BENCH_DEPS := $(DAEMON_BENCH_PROG:%=$(DAEMON_BENCH_OUT)/%) $(DAEMON_BENCH
 	$(BUILD)/popgated
 
 # Explicit rules: they take precedence over bench.mk's pattern rule for
-# $(BUILD)/bench/%, and these programs need no BPF skeleton of their own.
+# $(BUILD)/bench/%; bench_latency's probe is built by bench.mk's rules.
 $(DAEMON_BENCH_OUT)/gen_maillog: tests/bench/gen_maillog.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 
 $(DAEMON_BENCH_PROG:%=$(DAEMON_BENCH_OUT)/%): $(DAEMON_BENCH_OUT)/%: tests/bench/%.c \
-		tests/bench/daemon_util.c $(LIB) | $(SKEL)
+		tests/bench/daemon_util.c $(LIB) $(DAEMON_BENCH_OUT)/latency_probe.skel.h | $(SKEL)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/bench -o $@ $< tests/bench/daemon_util.c $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/bench -I$(DAEMON_BENCH_OUT) -o $@ $< tests/bench/daemon_util.c \
+		$(LIB) $(LDLIBS)
 
 bench-daemon: $(DAEMON_BENCH_DEPS)
 	BUILD=$(BUILD) tests/bench/daemon_bench.sh full

@@ -256,6 +256,13 @@ start_bg "$pidfile" "$work/popgated.log" "$popgated" -c "$work/file.conf"
 latency file latency.file "$LAT_N" "$LAT_GAP" 2000 120 lat -p "$bg_pid" -P "$pins-file" -l "$work/file.log"
 stop_all "$pidfile"
 
+# The same logins through the least any inotify reader can do (one
+# process, no event loop, one map update): what is left there is the
+# machine's; popgated's row minus it is popgated's own design.
+say "    floor: one process, inotify, pread, one map update, $LAT_N logins"
+: >"$work/floor.log"
+latency floor latency.floor "$LAT_N" "$LAT_GAP" 2000 120 lat -P "$pins-floor" -l "$work/floor.log"
+
 say "    poll: a 1-second polling tail, $POLL_N logins"
 : >"$work/poll.log"
 latency poll latency.poll_1s "$POLL_N" "$POLL_GAP" 3000 120 lat -P "$pins-poll" -l "$work/poll.log"

@@ -56,15 +56,17 @@ END {
 	printf "  %-30s %6s %5s %10s %10s %10s %10s %7s %8s\n", "source", "logins", "lost", "p50", "p90", "p99",
 		"max", "busy", "cpu us"
 	latency_row("file, popgated (inotify)", "latency.file")
+	latency_row("file, floor (one process)", "latency.floor")
 	latency_row("journal-remote -> popgated", "latency.journal_remote")
 	latency_row("journald -> popgated", "latency.journald")
 	latency_row("1-second polling tail", "latency.poll_1s")
 	if (has("latency.file_full_sweeping.logins"))
 		latency_row(sprintf("file, %d entries, sweep 10s", m["memory.entries"]), "latency.file_full_sweeping")
-	printf "  (busy: all CPUs during the run, ours included; the measuring loop runs while a login\n"
-	printf "  is outstanding, so in the journald and polling rows it alone is 50%%. Much above\n"
-	printf "  that, other work competed and the tail shows it. cpu us: CPU time the reader spent\n"
-	printf "  per login (popgated: both its processes), which other load hardly moves)\n"
+	printf "  (visible: the kernel's stamp when the map update returned, taken by a probe on\n"
+	printf "  bpf(2); the writer sleeps between logins. floor: a child reading the file the\n"
+	printf "  least any inotify reader can, one map update. busy: all CPUs during the run;\n"
+	printf "  much above a few %%, other work competed and the tail shows it. cpu us: CPU time\n"
+	printf "  the reader spent per login (popgated: both its processes))\n\n"
 
 	if (has("memory.entries")) {
 		printf "\nMemory: popgated with max_entries %d, %d distinct logins\n", m["memory.max_entries"],
