@@ -56,6 +56,7 @@ END {
 	printf "  %-30s %6s %5s %10s %10s %10s %10s %7s %8s\n", "source", "logins", "lost", "p50", "p90", "p99",
 		"max", "busy", "cpu us"
 	latency_row("file, popgated (inotify)", "latency.file")
+	latency_row("file, popgated on one CPU", "latency.file_one_cpu")
 	latency_row("file, floor (one process)", "latency.floor")
 	latency_row("journal-remote -> popgated", "latency.journal_remote")
 	latency_row("journald -> popgated", "latency.journald")
