@@ -480,12 +480,17 @@ static int on_event(void *ctx, void *data, size_t len)
 
 static void watch_start(struct watch *wt, pid_t tgid)
 {
+	struct stat ns;
 	int err;
 
 	wt->skel = latency_probe_bpf__open();
 	if (!wt->skel)
 		fatal("latency probe: open: %s", strerror(errno));
+	if (stat("/proc/self/ns/pid", &ns) < 0)
+		fatal("/proc/self/ns/pid: %s", strerror(errno));
 	wt->skel->rodata->target_tgid = (__u32)tgid;
+	wt->skel->rodata->pidns_dev = (__u64)ns.st_dev;
+	wt->skel->rodata->pidns_ino = (__u64)ns.st_ino;
 	err = latency_probe_bpf__load(wt->skel);
 	if (!err)
 		err = latency_probe_bpf__attach(wt->skel);

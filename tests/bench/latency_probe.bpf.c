@@ -18,12 +18,29 @@
 #include <linux/types.h>
 #include <asm/ptrace.h>
 #include <asm/unistd.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <bpf/bpf_helpers.h>
 
 #include "latency_probe.h"
 
+/* The process under test, as its own PID namespace numbers it (a container's
+ * PIDs are not the host's): the namespace is given by its nsfs device and
+ * inode, from stat() of /proc/self/ns/pid. */
 const volatile __u32 target_tgid;
+const volatile __u64 pidns_dev, pidns_ino;
+
+/* The calling thread's pid and tgid in that namespace; false outside it. */
+static __always_inline bool under_test(__u32 *tid)
+{
+	struct bpf_pidns_info ns;
+
+	if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)) ||
+	    ns.tgid != target_tgid)
+		return false;
+	*tid = ns.pid;
+	return true;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -41,14 +58,13 @@ struct {
 SEC("raw_tp/sys_enter")
 int latency_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	struct latency_event ev = {};
 	unsigned long cmd, uattr;
 	__u64 key;
-	__u32 tid = (__u32)id;
+	__u32 tid;
 
-	if (ctx->args[1] != __NR_bpf || id >> 32 != target_tgid)
+	if (ctx->args[1] != __NR_bpf || !under_test(&tid))
 		return 0;
 	if (bpf_probe_read_kernel(&cmd, sizeof(cmd), &regs->rdi) || cmd != BPF_MAP_UPDATE_ELEM ||
 	    bpf_probe_read_kernel(&uattr, sizeof(uattr), &regs->rsi) ||
@@ -62,11 +78,10 @@ int latency_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/sys_exit")
 int latency_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct latency_event *ev;
-	__u32 tid = (__u32)id;
+	__u32 tid;
 
-	if (id >> 32 != target_tgid)
+	if (!under_test(&tid))
 		return 0;
 	ev = bpf_map_lookup_elem(&inflight, &tid);
 	if (!ev)
