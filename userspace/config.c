@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ static const char *const level_names[] = {
 enum key_id {
 	K_INTERFACE, K_PORTS, K_WINDOW, K_TRUST, K_LOG, K_JOURNAL, K_STDIN,
 	K_FORMAT, K_PATTERN, K_PIN_DIR, K_MAX_ENTRIES, K_ACTION, K_SWEEP, K_LOG_LEVEL,
+	K_READER_USER,
 	K_COUNT
 };
 
@@ -439,6 +441,25 @@ static int parse_log_level(struct parser *p, const char *key, char *v)
 	return 0;
 }
 
+/* The user must exist now: a reader that cannot become it never starts. */
+static int parse_reader_user(struct parser *p, const char *key, char *v)
+{
+	if (!*v || strlen(v) >= sizeof(p->c.reader_user))
+		return problem(p, "%s: a user name of 1 to %zu bytes is needed", key,
+			       sizeof(p->c.reader_user) - 1);
+	errno = 0;
+	if (!getpwnam(v)) {
+		/* getpwnam(3): these mean "not found" too; others, a lookup failure. */
+		bool absent = !errno || errno == ENOENT || errno == ESRCH || errno == EBADF ||
+			      errno == EPERM;
+
+		return problem(p, "%s: no user \"%s\" on this system%s%s", key, v,
+			       absent ? "" : ": ", absent ? "" : strerror(errno));
+	}
+	strcpy(p->c.reader_user, v);
+	return 0;
+}
+
 static const struct key {
 	const char *name;
 	int (*parse)(struct parser *p, const char *key, char *value);
@@ -459,6 +480,7 @@ static const struct key {
 	[K_ACTION]      = { "action",         parse_action,      false, false },
 	[K_SWEEP]       = { "sweep_interval", parse_sweep,       false, false },
 	[K_LOG_LEVEL]   = { "log_level",      parse_log_level,   false, false },
+	[K_READER_USER] = { "reader_user",    parse_reader_user, false, false },
 };
 
 /*
@@ -641,6 +663,7 @@ void config_init_defaults(struct config *c)
 	c->action = GATE_ACTION_DROP;
 	c->sweep_interval_s = 60;
 	c->log_level = LOG_INFO;
+	snprintf(c->reader_user, sizeof(c->reader_user), "%s", CONFIG_READER_USER_DEFAULT);
 }
 
 void config_free(struct config *c)
@@ -741,4 +764,5 @@ void config_print(const struct config *c, FILE *out)
 	duration_format(c->sweep_interval_s, buf, sizeof(buf));
 	fprintf(out, "sweep_interval = %s\n", buf);
 	fprintf(out, "log_level = %s\n", level_names[c->log_level]);
+	print_kv(out, "reader_user", c->reader_user, NULL);
 }

@@ -21,6 +21,8 @@
 #define CONFIG_LINE_MAX 4096          /* longer lines are refused, not cut */
 #define CONFIG_IFNAMSIZ 16            /* IFNAMSIZ; <net/if.h> clashes with <linux/if.h> */
 #define CONFIG_MAX_ENTRIES_MAX (16u << 20)
+#define CONFIG_USER_MAX 64
+#define CONFIG_READER_USER_DEFAULT "nobody"
 #define CONFIG_FORMATS_ALL 0x7fu      /* one bit per login format, see config_formats */
 
 struct config_iface { char name[CONFIG_IFNAMSIZ]; enum attach_mode mode; };
@@ -48,6 +50,7 @@ struct config {
 	enum gate_action action;
 	uint64_t sweep_interval_s;
 	int log_level;                  /* LOG_ERR..LOG_DEBUG, for msg_set_level() */
+	char reader_user[CONFIG_USER_MAX]; /* the log reader's identity (reader.h) */
 };
 
 /* Defaults of every key; no source, so not loadable as is. Allocates nothing. */

@@ -117,8 +117,16 @@ static int open_path(struct log_follow *f, struct stat *st)
 	if (fd < 0) {
 		int err = errno;
 
-		if (err != ENOENT && err != ENOTDIR)
+		if (err == EACCES) {
+			char what[96];
+
+			/* Whose access it is: popgated's reader is not root. */
+			snprintf(what, sizeof(what), "%s (to uid %u gid %u and its groups)",
+				 strerror(err), (unsigned)geteuid(), (unsigned)getegid());
+			report_path(f, err, what);
+		} else if (err != ENOENT && err != ENOTDIR) {
 			report_path(f, err, strerror(err));
+		}
 		return -err;
 	}
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {

@@ -275,8 +275,9 @@ static void reload(struct daemon *d)
 		    d->config_path);
 		goto done;
 	}
-	if (strcmp(nc.pin_dir, d->cfg.pin_dir) != 0 || nc.max_entries != d->cfg.max_entries) {
-		msg(LOG_ERR, "%s: pin_dir and max_entries change only with a restart; "
+	if (strcmp(nc.pin_dir, d->cfg.pin_dir) != 0 || nc.max_entries != d->cfg.max_entries ||
+	    strcmp(nc.reader_user, d->cfg.reader_user) != 0) {
+		msg(LOG_ERR, "%s: pin_dir, max_entries and reader_user change only with a restart; "
 		    "the running configuration stays in force", d->config_path);
 		config_free(&nc);
 		goto done;
@@ -284,8 +285,9 @@ static void reload(struct daemon *d)
 	gate_apply_policy(&d->maps, &nc, &d->cfg);
 	gate_apply_ifaces(&d->maps, &nc, &d->cfg);
 	/* The reader loads the same file for its sources and patterns. */
-	if (d->reader_pid > 0)
-		kill(d->reader_pid, SIGHUP);
+	if (d->reader_pid > 0 && reader_reload(d->reader_fd) < 0)
+		msg(LOG_WARNING, "the log reader was not asked to reload: its sources and patterns "
+		    "stay as they were");
 	config_free(&d->cfg);
 	d->cfg = nc;
 	msg_set_level(d->cfg.log_level);
@@ -306,12 +308,17 @@ static void stop_reader(struct daemon *d)
 	}
 	if (d->reader_pid <= 0)
 		return;
-	kill(d->reader_pid, SIGTERM);
+	/* The closed socket ends it. One that hangs is killed, which takes
+	 * CAP_KILL (it is another user); without, it is left to its
+	 * parent-death signal rather than waited for forever. */
 	for (int i = 0; i < 20 && waitpid(d->reader_pid, NULL, WNOHANG) == 0; i++)
 		usleep(100000);
 	if (waitpid(d->reader_pid, NULL, WNOHANG) == 0) {
-		kill(d->reader_pid, SIGKILL);
-		waitpid(d->reader_pid, NULL, 0);
+		if (kill(d->reader_pid, SIGKILL) == 0)
+			waitpid(d->reader_pid, NULL, 0);
+		else
+			msg(LOG_ERR, "the log reader (pid %d) does not end and cannot be killed: %s",
+			    (int)d->reader_pid, strerror(errno));
 	}
 	d->reader_pid = 0;
 }
@@ -325,7 +332,8 @@ static int start_reader(struct daemon *d)
 	struct login_record hello;
 	struct pollfd p;
 	unsigned got = 0;
-	int err = reader_spawn(d->config_path, d->from_start, &d->reader_fd, &d->reader_pid);
+	int err = reader_spawn(d->config_path, d->from_start, d->cfg.reader_user, &d->reader_fd,
+				&d->reader_pid);
 
 	if (err) {
 		msg(LOG_ERR, "starting the log reader: %s", strerror(-err));
@@ -421,6 +429,14 @@ static int setup(struct daemon *d)
 	    (err = epoll_add(d->ep, d->sweep_fd, TAG_SWEEP)) ||
 	    (err = epoll_add(d->ep, d->pins_fd, TAG_PINS)) || (err = arm_sweep(d)))
 		return err;
+	/* The reader before attaching: one that cannot start (its user, its
+	 * capabilities) must not leave a gate that nobody opens. Its records
+	 * wait in the socket until the loop runs. */
+	d->respawn_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->respawn_fd < 0)
+		return -errno;
+	if ((err = epoll_add(d->ep, d->respawn_fd, TAG_RESPAWN)) || (err = start_reader(d)))
+		return err;
 	/* Watch links before attaching: an interface born in between is seen. */
 	err = iface_watch_new(&d->links, on_link, d);
 	if (err) {
@@ -432,12 +448,7 @@ static int setup(struct daemon *d)
 	if ((err = gate_apply_ifaces(&d->maps, &d->cfg, NULL)))
 		return err;
 	remember_ifindexes(d);
-	d->respawn_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d->respawn_fd < 0)
-		return -errno;
-	if ((err = epoll_add(d->ep, d->respawn_fd, TAG_RESPAWN)))
-		return err;
-	return start_reader(d);
+	return 0;
 }
 
 /* Returns when asked to stop. */

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +27,8 @@
 #define READER_SOCK_FD 3
 #define TAG_SIGNAL 1
 #define TAG_RETRY 2
+#define TAG_PARENT 3
+#define READER_GROUPS_MAX 64
 #define RETRY_MIN_S 2
 #define RETRY_MAX_S 64
 #define JOURNAL_POLL_MS 20
@@ -221,7 +225,78 @@ static int load(struct reader *r, bool first)
 	return 0;
 }
 
-/* Keep nothing the privileged half has: no capability, no fd but ours. */
+/*
+ * Who the reader becomes. Capabilities alone are not enough: a process of
+ * uid 0 with none of them still owns root's files, the pins among them
+ * (mode 0600 grants their owner access with no capability), and may signal
+ * root's processes. So it takes reader_user's uid, gid and groups, plus adm
+ * and systemd-journal where they exist: on Debian they read the logs and the
+ * journal. Resolved in the parent (NSS), applied in the child.
+ */
+struct reader_id {
+	const char *name;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[READER_GROUPS_MAX];
+	int n_groups;
+};
+
+static void add_group(struct reader_id *id, const char *group)
+{
+	struct group *g = getgrnam(group);
+
+	if (!g || id->n_groups >= READER_GROUPS_MAX)
+		return;
+	for (int i = 0; i < id->n_groups; i++)
+		if (id->groups[i] == g->gr_gid)
+			return;
+	id->groups[id->n_groups++] = g->gr_gid;
+}
+
+static int reader_id_resolve(const char *user, struct reader_id *id)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		int err = errno ? errno : ENOENT;
+
+		msg(LOG_ERR, "reader_user %s: cannot look the user up: %s", user, strerror(err));
+		return -err;
+	}
+	id->name = user;
+	id->uid = pw->pw_uid;
+	id->gid = pw->pw_gid;
+	id->n_groups = READER_GROUPS_MAX - 2;
+	if (getgrouplist(user, pw->pw_gid, id->groups, &id->n_groups) < 0) {
+		msg(LOG_ERR, "reader_user %s: in more than %d groups", user, READER_GROUPS_MAX - 2);
+		return -E2BIG;
+	}
+	add_group(id, "adm");
+	add_group(id, "systemd-journal");
+	return 0;
+}
+
+/* Already that user (popgated run as it, or reader_user = root): stay. */
+static int become(const struct reader_id *id)
+{
+	if (getuid() == id->uid && geteuid() == id->uid && getgid() == id->gid)
+		return 0;
+	if (setgroups((size_t)id->n_groups, id->groups) < 0 ||
+	    setresgid(id->gid, id->gid, id->gid) < 0 || setresuid(id->uid, id->uid, id->uid) < 0) {
+		int err = errno;
+
+		msg(LOG_ERR, "log reader: cannot become %s (uid %u): %s%s", id->name,
+		    (unsigned)id->uid, strerror(err),
+		    err == EPERM ? " (popgated needs CAP_SETUID and CAP_SETGID for it)" : "");
+		return -err;
+	}
+	return 0;
+}
+
+/* Keep nothing the privileged half has: no capability, no fd but ours.
+ * After become(): a change of credentials clears the parent-death signal. */
 static int shed_privileges(int sock)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -238,7 +313,8 @@ static int shed_privileges(int sock)
 	return 0;
 }
 
-static void reader_main(const char *config_path, bool from_start, int sock)
+static void reader_main(const char *config_path, bool from_start, const struct reader_id *id,
+			int sock)
 {
 	struct reader r = { .config_path = config_path, .from_start = from_start };
 	struct login_record hello;
@@ -246,6 +322,8 @@ static void reader_main(const char *config_path, bool from_start, int sock)
 	sigset_t mask;
 	int err;
 
+	if (become(id) < 0)
+		exit(1);
 	err = shed_privileges(sock);
 	if (err) {
 		msg(LOG_ERR, "log reader: dropping privileges: %s", strerror(-err));
@@ -263,7 +341,7 @@ static void reader_main(const char *config_path, bool from_start, int sock)
 	r.retry_s = RETRY_MIN_S;
 	if (r.sig_fd < 0 || r.ep < 0 || r.retry_fd < 0 ||
 	    epoll_add(r.ep, r.sig_fd, TAG_SIGNAL) < 0 || epoll_add(r.ep, r.retry_fd, TAG_RETRY) < 0 ||
-	    load(&r, true) < 0)
+	    epoll_add(r.ep, READER_SOCK_FD, TAG_PARENT) < 0 || load(&r, true) < 0)
 		exit(1);
 	/* Hello (an all-zero record): the sources are followed from here on. */
 	memset(&hello, 0, sizeof(hello));
@@ -292,6 +370,18 @@ static void reader_main(const char *config_path, bool from_start, int sock)
 				}
 				continue;
 			}
+			if (evs[i].data.u64 == TAG_PARENT) {
+				/* The parent asks for a reload, or is gone (EOF). It
+				 * cannot signal us: we are another user now. */
+				char cmd;
+				ssize_t got = recv(READER_SOCK_FD, &cmd, 1, MSG_DONTWAIT);
+
+				if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+					exit(0);
+				if (got == 1 && cmd == READER_CMD_RELOAD)
+					load(&r, false);
+				continue;
+			}
 			if (evs[i].data.u64 == TAG_SIGNAL) {
 				while (read(r.sig_fd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGTERM)
@@ -311,10 +401,16 @@ static void reader_main(const char *config_path, bool from_start, int sock)
 	}
 }
 
-int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid)
+int reader_spawn(const char *config_path, bool from_start, const char *user, int *sock,
+		 pid_t *pid)
 {
+	struct reader_id id;
 	int sv[2];
 	pid_t child;
+	int err = reader_id_resolve(user, &id);
+
+	if (err)
+		return err;
 
 	/* SEQPACKET: one record per message, and EOF when the reader is gone. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -330,7 +426,7 @@ int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid
 	}
 	if (child == 0) {
 		close(sv[0]);
-		reader_main(config_path, from_start, sv[1]);
+		reader_main(config_path, from_start, &id, sv[1]);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -343,6 +439,13 @@ int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid
 	*sock = sv[0];
 	*pid = child;
 	return 0;
+}
+
+int reader_reload(int sock)
+{
+	char cmd = READER_CMD_RELOAD;
+
+	return send(sock, &cmd, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ? 0 : -errno;
 }
 
 int reader_recv(int sock, struct login_record *r, unsigned max, unsigned *got)

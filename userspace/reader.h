@@ -6,11 +6,15 @@
  * capability and no BPF object, and hands the privileged half nothing but
  * fixed-size login records over a SOCK_SEQPACKET socket.
  *
- * reader_spawn() forks it. The reader loads the configuration itself (its
- * sources, formats and patterns), at start and on SIGHUP, which popgated
- * forwards once it has validated the file: sources that stay keep their
- * position, so a reload loses no line. The reader ends on SIGTERM, when its
- * parent dies, or when its socket closes. Functions return 0 or -errno.
+ * reader_spawn() forks it and the child becomes reader_user (with adm and
+ * systemd-journal where they exist), not just root without capabilities:
+ * root's files, the pins among them, are open to any uid 0 process. The
+ * reader loads the configuration itself (its sources, formats and
+ * patterns), at start and when popgated, having validated the file, asks
+ * with reader_reload(): sources that stay keep their position, so a reload
+ * loses no line. The reader ends when its socket closes, when its parent
+ * dies, or on SIGTERM (from the service manager: popgated itself may not
+ * signal another user). Functions return 0 or -errno.
  */
 #ifndef POPGATE_READER_H
 #define POPGATE_READER_H
@@ -28,7 +32,11 @@ struct login_record {
 };
 
 /* *sock: the parent's end, non-blocking; *pid: the reader's. */
-int reader_spawn(const char *config_path, bool from_start, int *sock, pid_t *pid);
+int reader_spawn(const char *config_path, bool from_start, const char *user, int *sock,
+		 pid_t *pid);
+/* Ask the reader to load the configuration again. */
+#define READER_CMD_RELOAD 'R'
+int reader_reload(int sock);
 /* Up to max (at most READER_RECV_MAX) waiting logins into r[]: *got of them
  * are valid, also when an error follows them. 0 (none waiting when *got is
  * 0), -EPIPE: the reader is gone, -EPROTO: it sent a malformed record. */

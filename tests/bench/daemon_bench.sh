@@ -84,6 +84,14 @@ latency() { # MODE PREFIX N GAP TIMEOUT_MS BOUND_S LINES ARGS... (LINES: $work/L
 		-n "$n" -g "$gap" -t "$tmo" -m "$prefix" "$@" >>"$metrics"
 }
 
+# Journal files as Debian's tmpfiles.d leave them: the directory setgid
+# systemd-journal, so that a new file is readable by that group (popgated's
+# reader is nobody in it).
+journal_group() { # DIR
+	getent group systemd-journal >/dev/null || return 0
+	chgrp systemd-journal "$(dirname "$1")" "$1" && chmod 2755 "$(dirname "$1")" "$1"
+}
+
 # ---- inside a private mount namespace: the two journal variants ------------
 # $work, $pins, $metrics and the counts come from the environment.
 journal_ns() {
@@ -96,6 +104,7 @@ journal_ns() {
 	# entry at once: what is left is popgated's own journal path.
 	mount -t tmpfs -o mode=0755 tmpfs /run
 	mkdir -p "/run/log/journal/$mid"
+	journal_group "/run/log/journal/$mid"
 	write_conf "$work/jr.conf" "$pins-jr" 65536 "journal = all"
 	start_bg "$pidfile" "$work/popgated.log" "$popgated" -c "$work/jr.conf"
 	latency journal-remote latency.journal_remote "$JR_N" "$LAT_GAP" 2000 120 lat \
@@ -108,7 +117,8 @@ journal_ns() {
 	# plus up to 250 ms of sd-event's default timer slack. Logins are
 	# written further apart than that so each is seen on its own.
 	mount -t tmpfs -o mode=0755 tmpfs /run
-	mkdir -p /run/systemd/journal
+	mkdir -p /run/systemd/journal "/run/log/journal/$mid"
+	journal_group "/run/log/journal/$mid"
 	printf '[Journal]\nStorage=volatile\nReadKMsg=no\nForwardToSyslog=no\nForwardToWall=no\nRateLimitBurst=0\n' \
 		>"$work/journald.conf"
 	mount --bind "$work/journald.conf" /etc/systemd/journald.conf
@@ -155,6 +165,8 @@ for p in gen_maillog bench_parse bench_latency; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pgd-bench.XXXXXX")
+# popgated's log reader runs as nobody (reader_user): it must reach the logs.
+chmod 0755 "$work"
 pins=/sys/fs/bpf/pgd-bench-$$
 pidfile=$work/pids
 metrics=$work/metrics

@@ -108,7 +108,7 @@ refused() {
 	cat >"$conf" <<-EOF
 		$PG_DOVECOT_LOG {
 		    rotate 3
-		    create 0640 root root
+		    create 0640 root adm
 		    postrotate
 		        kill -USR1 $PG_DOVECOT_PID
 		    endscript
@@ -121,7 +121,7 @@ refused() {
 	delivered "$PG_RELAY4" 25
 
 	pg_ctl revoke "$PG_CLIENT4"
-	sed -i -e 's/create 0640 root root/copytruncate/' -e '/postrotate/,/endscript/d' "$conf"
+	sed -i -e 's/create 0640 root adm/copytruncate/' -e '/postrotate/,/endscript/d' "$conf"
 	logrotate -f -s "$state" "$conf"
 	[ ! -s "$PG_DOVECOT_LOG" ]
 	refused "$PG_RELAY4"
@@ -274,12 +274,25 @@ refused() {
 	delivered "$PG_RELAY4" 25
 }
 
-@test "privilege separation: the log reader holds no capability and no BPF object; killed, it is restarted" {
-	local reader
+@test "privilege separation: the log reader is nobody, holds no capability and no BPF object, cannot open the pins; killed, it is restarted" {
+	local reader nobody adm groups
 	reader=$(pg_descendants "$PG_DAEMON_PID" | head -n 1)
 	[ -n "$reader" ]
 	grep -q '^CapEff:[[:space:]]*0000000000000000$' "/proc/$reader/status"
 	grep -q '^CapPrm:[[:space:]]*0000000000000000$' "/proc/$reader/status"
+	# not root without capabilities: that still owns root's 0600 pins
+	nobody=$(id -u nobody) adm=$(getent group adm | cut -d: -f3)
+	grep -Eq "^Uid:[[:space:]]+$nobody[[:space:]]+$nobody[[:space:]]+$nobody[[:space:]]+$nobody\$" "/proc/$reader/status"
+	grep -Eq "^Gid:[[:space:]]+$(id -g nobody)([[:space:]]+$(id -g nobody)){3}\$" "/proc/$reader/status"
+	groups=$(awk '/^Groups:/ { $1 = ""; sub(/^ /, ""); print }' "/proc/$reader/status")
+	[[ " $groups " == *" $adm "* ]]
+	# with the reader's credentials the pins stay shut; uid 0 without a
+	# capability (what the reader was) opens and could rewrite them
+	run setpriv --reuid="$nobody" --regid="$(id -g nobody)" --groups="${groups// /,}" \
+		--inh-caps=-all --bounding-set=-all -- bpftool map show pinned "$PG_PIN_DIR/gate_auth"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"ermission denied"* ]]
+	setpriv --inh-caps=-all --bounding-set=-all -- bpftool map show pinned "$PG_PIN_DIR/gate_auth" >/dev/null
 	! ls -l "/proc/$reader/fd" | grep -q 'bpf-map\|bpf-prog\|bpf-link' || false
 	# nor a mapping of one (the privileged half writes gate_seen through mmap)
 	! grep -q 'anon_inode:bpf' "/proc/$reader/maps" || false

@@ -497,7 +497,7 @@ say() { echo "# $*" >&3; }
 	# only this file: Dovecot's lines reach it through pgf_copy_login
 	pgf_daemon_conf --no-dovecot-log native "log = $dir/mail.log"
 	# shellcheck disable=SC2046
-	pgf_daemon_run $(pgf_caps bpf,perfmon,net_admin)
+	pgf_daemon_run $(pgf_caps "$PGF_MIN_CAPS")
 	pg_pop3_login --from 198.51.100.10 "$PG_RELAY4"
 	pgf_copy_login 198.51.100.10 "$dir/mail.log"
 	pg_daemon_wait_allowed 198.51.100.10 3
@@ -538,7 +538,7 @@ say() { echo "# $*" >&3; }
 	pgf_daemon_conf --no-dovecot-log native "log = $dir/mail.log" "log = $PG_DOVECOT_LOG"
 	local rc=0
 	# shellcheck disable=SC2046
-	pgf_daemon_run $(pgf_caps bpf,perfmon,net_admin) || rc=$?
+	pgf_daemon_run $(pgf_caps "$PGF_MIN_CAPS") || rc=$?
 	sed 's/^/# /' "$PG_DAEMON_OUT" >&3
 	grep -q "$dir.*Permission denied" "$PG_DAEMON_OUT"
 	# fails closed in any case: the gate is on

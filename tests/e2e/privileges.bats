@@ -5,7 +5,8 @@
 #   the umask); another user can neither list, read, dump nor change them,
 #   and a pin dir owned by someone else is refused;
 #   popgated runs end to end with only CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
-#   (native XDP and tc), fails clearly without any one of them, and needs
+#   (native XDP and tc) and CAP_SETUID and CAP_SETGID (its log reader becomes
+#   reader_user), fails clearly without any one of them, and needs
 #   CAP_SYS_ADMIN only to mount a missing bpffs (tried in a private mount
 #   namespace: the host's /sys/fs/bpf is never touched).
 #
@@ -18,7 +19,8 @@
 bats_require_minimum_version 1.5.0
 load ../lib/faults
 
-MIN_CAPS=bpf,perfmon,net_admin
+MIN_CAPS=$PGF_MIN_CAPS
+MIN_CAPS_DECODED=cap_setgid,cap_setuid,cap_net_admin,cap_perfmon,cap_bpf
 
 setup_file() {
 	export PG_CONNECT_TIMEOUT=2
@@ -165,15 +167,15 @@ caps_of() {
 	nothing_attached
 }
 
-# e2e_min_caps MODE: popgated with only the three capabilities, end to end
+# e2e_min_caps MODE: popgated with only the five capabilities, end to end
 e2e_min_caps() {
 	local mode=$1
 	pgf_daemon_conf "$mode"
 	# shellcheck disable=SC2046
 	pgf_daemon_run $(pgf_caps "$MIN_CAPS")
 	caps_of "$PG_DAEMON_PID" | sed 's/^/# /' >&3
-	[ "$(caps_of "$PG_DAEMON_PID" | awk '$1 == "CapEff" {print $2}')" = "cap_net_admin,cap_perfmon,cap_bpf" ]
-	[ "$(caps_of "$PG_DAEMON_PID" | awk '$1 == "CapBnd" {print $2}')" = "cap_net_admin,cap_perfmon,cap_bpf" ]
+	[ "$(caps_of "$PG_DAEMON_PID" | awk '$1 == "CapEff" {print $2}')" = "$MIN_CAPS_DECODED" ]
+	[ "$(caps_of "$PG_DAEMON_PID" | awk '$1 == "CapBnd" {print $2}')" = "$MIN_CAPS_DECODED" ]
 	[ "$(awk '/^Uid:/ {print $2}' "/proc/$PG_DAEMON_PID/status")" = 0 ]
 	grep -q "gate attached ($mode)" "$PG_DAEMON_OUT"
 	gate_active
@@ -192,11 +194,11 @@ e2e_min_caps() {
 	delivered "$PG_RELAY4" 25 --from 198.51.100.10
 }
 
-@test "minimal capabilities (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, uid 0), native XDP: login authorizes, mail delivered" {
+@test "minimal capabilities (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, uid 0), native XDP: login authorizes, mail delivered" {
 	e2e_min_caps native
 }
 
-@test "minimal capabilities (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, uid 0), tc: login authorizes, mail delivered" {
+@test "minimal capabilities (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID, uid 0), tc: login authorizes, mail delivered" {
 	e2e_min_caps tc
 }
 
@@ -212,10 +214,10 @@ start_without() {
 	[ "$rc" -eq 1 ] && [ "$PG_DAEMON_RC" -eq 1 ]
 }
 
-@test "without any one of the three capabilities popgated exits 1 and attaches nothing" {
+@test "without any one of the five capabilities popgated exits 1 and attaches nothing" {
 	local mode missing
 	for mode in native tc; do
-		for missing in bpf perfmon net_admin; do
+		for missing in ${MIN_CAPS//,/ }; do
 			start_without "$mode" "$missing"
 			grep -q 'setup failed' "$PG_DAEMON_OUT"
 			nothing_attached
@@ -225,10 +227,10 @@ start_without() {
 	done
 }
 
-@test "without one of the three capabilities, popgated's error names the missing one" {
+@test "without one of the five capabilities, popgated's error names the missing one" {
 	local mode missing unnamed=0
 	for mode in native tc; do
-		for missing in bpf perfmon net_admin; do
+		for missing in ${MIN_CAPS//,/ }; do
 			start_without "$mode" "$missing"
 			if ! grep -qi "cap_$missing" "$PG_DAEMON_OUT"; then
 				say "$mode without CAP_${missing^^}: not named; libbpf says: $(grep -m1 'libbpf: libbpf: .*\(ermi\|kernel\|ulimit\)' "$PG_DAEMON_OUT" | sed 's/.*libbpf: //')"

@@ -29,7 +29,8 @@
 #   pgf_nobody CMD...        run CMD as nobody (uid/gid 65534, no groups, no caps)
 #   pgf_caps CAP[,CAP...]    setpriv words for "uid 0 with only these
 #                            capabilities" (inheritable, ambient, bounding set),
-#                            e.g. pgf_daemon_run $(pgf_caps bpf,perfmon,net_admin)
+#                            e.g. pgf_daemon_run $(pgf_caps "$PGF_MIN_CAPS")
+#   PGF_MIN_CAPS             what popgated needs (README "Privileges")
 #   pgf_gate_reset           between tests: stop the daemon named by the pid
 #                            file, detach and remove PG_PIN_DIR and every pin dir
 #                            listed in $PG_TMP/extra-pins, remove the relay's
@@ -163,6 +164,8 @@ pgf_faketime_lib() {
 pgf_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
 }
+
+PGF_MIN_CAPS=bpf,perfmon,net_admin,setuid,setgid
 
 # pgf_caps CAP[,CAP...]: see the header. The uid stays 0 (root's files stay
 # root's); only the capability sets shrink.

@@ -258,7 +258,7 @@ static const struct tcase cases[] = {
 	BAD("format pattern without pattern", "format = dovecot, pattern\n",
 	  "FILE:1: format: pattern is listed but no pattern line is given\n"),
 
-	/* pin_dir, max_entries, action, log_level */
+	/* pin_dir, max_entries, action, log_level, reader_user */
 	GOOD("pin_dir default", "", "pin_dir = /sys/fs/bpf/popgate"),
 	GOOD("pin_dir trailing slash", "pin_dir = /sys/fs/bpf/other//\n", "pin_dir = /sys/fs/bpf/other"),
 	BAD("pin_dir relative", "pin_dir = popgate\n",
@@ -279,6 +279,13 @@ static const struct tcase cases[] = {
 	GOOD("log_level debug", "log_level = debug\n", "log_level = debug"),
 	BAD("log_level bad", "log_level = warn\n",
 	  "FILE:1: log_level: \"warn\" is not a level (error, warning, notice, info or debug)\n"),
+	GOOD("reader_user default", "", "reader_user = nobody"),
+	GOOD("reader_user root", "reader_user = root\n", "reader_user = root"),
+	BAD("reader_user unknown", "reader_user = no-such-user-pg\n",
+	  "FILE:1: reader_user: no user \"no-such-user-pg\" on this system\n"),
+	BAD("reader_user too long", "reader_user = "
+	  "u123456789012345678901234567890123456789012345678901234567890123\n",
+	  "FILE:1: reader_user: a user name of 1 to 63 bytes is needed\n"),
 
 	/* All problems are reported, each once, in file order. */
 	BAD("several errors", "window = 90x\nports = 0\n# fine\nfoo = bar\naction = block\nwindow = 1m\n",
@@ -342,7 +349,8 @@ static void test_defaults(void)
 		"max_entries = 1048576\n"
 		"action = drop\n"
 		"sweep_interval = 1m\n"
-		"log_level = info\n";
+		"log_level = info\n"
+		"reader_user = nobody\n";
 	struct config c;
 	char *out;
 
