@@ -311,8 +311,8 @@ static void stop_reader(struct daemon *d)
 	/* The closed socket ends it. One that hangs is killed, which takes
 	 * CAP_KILL (it is another user); without, it is left to its
 	 * parent-death signal rather than waited for forever. */
-	for (int i = 0; i < 20 && waitpid(d->reader_pid, NULL, WNOHANG) == 0; i++)
-		usleep(100000);
+	for (int i = 0; i < 200 && waitpid(d->reader_pid, NULL, WNOHANG) == 0; i++)
+		usleep(10000);
 	if (waitpid(d->reader_pid, NULL, WNOHANG) == 0) {
 		if (kill(d->reader_pid, SIGKILL) == 0)
 			waitpid(d->reader_pid, NULL, 0);
