@@ -206,9 +206,14 @@ static int load(struct reader *r, bool first)
 	struct login_parser *parser;
 	struct config nc;
 	unsigned missing;
+	int err;
 
 	config_init_defaults(&nc);
-	if (config_load(r->config_path, &nc) < 0)
+	err = config_load(r->config_path, &nc);
+	if (err == -EACCES)
+		msg(LOG_ERR, "log reader: it runs as uid %u, which must be able to read %s "
+		    "(see reader_user)", (unsigned)getuid(), r->config_path);
+	if (err < 0)
 		return -EINVAL;
 	if (build_parser(&nc, &parser)) {
 		config_free(&nc);

@@ -241,6 +241,30 @@ start_without() {
 	[ "$unnamed" -eq 0 ]
 }
 
+@test "the log reader is reader_user: a config or log only root can read is named as such, and nothing is attached" {
+	local rc=0
+	pgf_daemon_conf native
+	chmod 0600 "$PG_DAEMON_CONF"
+	pgf_daemon_run || rc=$?
+	[ "$rc" -eq 1 ] && [ "$PG_DAEMON_RC" -eq 1 ]
+	grep -q "log reader: it runs as uid $(id -u nobody), which must be able to read $PG_DAEMON_CONF" \
+		"$PG_DAEMON_OUT"
+	nothing_attached
+	# readable config, a log only root can read: the reader says whose access failed
+	chmod 0644 "$PG_DAEMON_CONF"
+	: >"$PG_TMP/rootonly.log"
+	chmod 0600 "$PG_TMP/rootonly.log"
+	pgf_daemon_conf native "log = $PG_TMP/rootonly.log"
+	pgf_daemon_run
+	pg_wait_for 5 grep -q "$PG_TMP/rootonly.log: Permission denied (to uid $(id -u nobody) " "$PG_DAEMON_OUT"
+	# given to adm, as the docs say, it is read
+	chgrp adm "$PG_TMP/rootonly.log" && chmod 0640 "$PG_TMP/rootonly.log"
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	pgf_copy_login 198.51.100.10 "$PG_TMP/rootonly.log"
+	pg_daemon_wait_allowed 198.51.100.10 5
+}
+
 @test "CAP_SYS_ADMIN is needed only to mount a missing bpffs (private mount namespace)" {
 	local pin=/sys/fs/bpf/$PG_NAME_PREFIX-$PG_RUN_ID-mnt
 	# a mount namespace of the daemon's own, in which /sys/fs/bpf is not mounted
