@@ -588,6 +588,18 @@ int main(int argc, char **argv)
 		return EXIT_BAD_CONFIG;
 	}
 	if (check) {
+		/* What the log reader will face: a configuration it cannot read
+		 * stops popgated; a log it cannot read is only reported. */
+		err = reader_check_access(d.config_path, &d.cfg);
+		if (err == 2)
+			printf("%s: not checked whether the log reader (reader_user %s) can read "
+			       "the files: that takes root\n", d.config_path, d.cfg.reader_user);
+		if (err < 0) {
+			printf("%s: valid, but the log reader (reader_user %s) cannot start: %s\n",
+			       d.config_path, d.cfg.reader_user, strerror(-err));
+			config_free(&d.cfg);
+			return EXIT_BAD_CONFIG;
+		}
 		printf("%s: configuration valid\n", d.config_path);
 		if (verbose)
 			config_print(&d.cfg, stdout);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -302,20 +303,84 @@ static int become(const struct reader_id *id)
 
 /* Keep nothing the privileged half has: no capability, no fd but ours.
  * After become(): a change of credentials clears the parent-death signal. */
-static int shed_privileges(int sock)
+static int drop_capabilities(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
 
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+static int shed_privileges(int sock)
+{
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() == 1)
 		return -ESRCH;
 	if (sock != READER_SOCK_FD && (dup2(sock, READER_SOCK_FD) < 0 || close(sock) < 0))
 		return -errno;
 	if (close_range(READER_SOCK_FD + 1, ~0u, 0) < 0)
 		return -errno;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_capset, &hdr, data) < 0)
+	return drop_capabilities();
+}
+
+/* One file as the reader would open it: false when it cannot. A log that
+ * is missing is waited for; a missing configuration is not. */
+static bool probe_file(const char *path, bool must_exist, const char *what)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	if (errno == ENOENT && !must_exist)
+		return true;
+	printf("%s: %s not readable by the log reader (uid %u): %s\n", path, what,
+	       (unsigned)getuid(), strerror(errno));
+	return false;
+}
+
+/* The child's exit status. */
+enum { PROBE_OK, PROBE_LOG, PROBE_CONFIG, PROBE_USER };
+
+int reader_check_access(const char *config_path, const struct config *c)
+{
+	struct reader_id id;
+	int status, err = reader_id_resolve(c->reader_user, &id);
+	pid_t child;
+
+	if (err)
+		return err;
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
 		return -errno;
-	return 0;
+	if (child == 0) {
+		int r = PROBE_OK;
+
+		/* Not root (a syntax check by a user): nothing to learn here. */
+		if (setgroups(0, NULL) < 0 && errno == EPERM && geteuid() != id.uid)
+			_exit(PROBE_USER);
+		if (become(&id) < 0 || drop_capabilities() < 0)
+			_exit(PROBE_USER);
+		for (size_t i = 0; i < c->n_logs; i++)
+			if (!probe_file(c->logs[i], false, "log"))
+				r = PROBE_LOG;
+		if (!probe_file(config_path, true, "configuration"))
+			r = PROBE_CONFIG;
+		fflush(stdout);
+		_exit(r);
+	}
+	if (waitpid(child, &status, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(status))
+		return -EPERM;
+	if (WEXITSTATUS(status) == PROBE_USER)
+		return 2;
+	if (WEXITSTATUS(status) == PROBE_CONFIG)
+		return -EACCES;
+	return WEXITSTATUS(status) == PROBE_LOG;
 }
 
 static void reader_main(const char *config_path, bool from_start, const struct reader_id *id,

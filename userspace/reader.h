@@ -34,6 +34,13 @@ struct login_record {
 /* *sock: the parent's end, non-blocking; *pid: the reader's. */
 int reader_spawn(const char *config_path, bool from_start, const char *user, int *sock,
 		 pid_t *pid);
+struct config;
+/* For --check: can reader_user read the configuration and the logs (those
+ * that exist)? Each file it cannot read is printed on stdout. 0: all, 1: a
+ * log is not (reported at run time, the rest works), 2: not known (we may
+ * not take on the user: not root), -EACCES: the configuration is not (the
+ * reader cannot start), -errno otherwise. */
+int reader_check_access(const char *config_path, const struct config *c);
 /* Ask the reader to load the configuration again. */
 #define READER_CMD_RELOAD 'R'
 int reader_reload(int sock);

@@ -245,6 +245,10 @@ start_without() {
 	local rc=0
 	pgf_daemon_conf native
 	chmod 0600 "$PG_DAEMON_CONF"
+	# --check (the unit's ExecStartPre) says so before any start
+	run "$PG_DAEMON_BIN" --check -c "$PG_DAEMON_CONF"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$PG_DAEMON_CONF: configuration not readable by the log reader (uid $(id -u nobody))"* ]]
 	pgf_daemon_run || rc=$?
 	[ "$rc" -eq 1 ] && [ "$PG_DAEMON_RC" -eq 1 ]
 	grep -q "log reader: it runs as uid $(id -u nobody), which must be able to read $PG_DAEMON_CONF" \
@@ -255,6 +259,9 @@ start_without() {
 	: >"$PG_TMP/rootonly.log"
 	chmod 0600 "$PG_TMP/rootonly.log"
 	pgf_daemon_conf native "log = $PG_TMP/rootonly.log"
+	run "$PG_DAEMON_BIN" --check -c "$PG_DAEMON_CONF"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$PG_TMP/rootonly.log: log not readable by the log reader"* ]]
 	pgf_daemon_run
 	pg_wait_for 5 grep -q "$PG_TMP/rootonly.log: Permission denied (to uid $(id -u nobody) " "$PG_DAEMON_OUT"
 	# given to adm, as the docs say, it is read
