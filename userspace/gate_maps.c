@@ -612,11 +612,6 @@ static unsigned delete_keys(int fd, struct gate_addr *keys, __u32 n)
 	return deleted;
 }
 
-/*
- * Batch lookups walk the table by bucket, so deleting what a batch found
- * does not disturb the walk (get_next_key would restart it at the first
- * key: quadratic with many expired entries).
- */
 /* The next batch of gate_auth from where s stands into buf: its size in
  * *count; 1 when it was the last, 0 when more remain, or -errno. */
 static int auth_batch(const struct gate_maps *m, struct gate_sweep *s, struct sweep_buf *buf,
@@ -636,6 +631,11 @@ static int auth_batch(const struct gate_maps *m, struct gate_sweep *s, struct sw
 	return err ? 1 : 0; /* ENOENT: the walk is over */
 }
 
+/*
+ * Batch lookups walk the table by bucket, so deleting what a batch found
+ * does not disturb the walk (get_next_key would restart it at the first
+ * key: quadratic with many expired entries).
+ */
 int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate_sweep *s,
 			 unsigned max_batches)
 {

@@ -340,8 +340,8 @@ static int start_reader(struct daemon *d)
 		return err;
 	}
 	p = (struct pollfd){ .fd = d->reader_fd, .events = POLLIN };
-	if (poll(&p, 1, READER_READY_MS) != 1 || reader_recv(d->reader_fd, &hello, 1, &got) || got != 1 ||
-	    hello.format != 0) {
+	if (poll(&p, 1, READER_READY_MS) != 1 || reader_recv(d->reader_fd, &hello, 1, &got) ||
+	    got != 1 || hello.format != 0) {
 		msg(LOG_ERR, "the log reader did not come up (see its messages above)");
 		stop_reader(d);
 		return -EIO;
@@ -591,7 +591,7 @@ int main(int argc, char **argv)
 		/* What the log reader will face: a configuration it cannot read
 		 * stops popgated; a log it cannot read is only reported. */
 		err = reader_check_access(d.config_path, &d.cfg);
-		if (err == 2)
+		if (err == READER_ACCESS_UNCHECKED)
 			printf("%s: not checked whether the log reader (reader_user %s) can read "
 			       "the files: that takes root\n", d.config_path, d.cfg.reader_user);
 		if (err < 0) {

@@ -301,8 +301,7 @@ static int become(const struct reader_id *id)
 	return 0;
 }
 
-/* Keep nothing the privileged half has: no capability, no fd but ours.
- * After become(): a change of credentials clears the parent-death signal. */
+/* No capability, and none to be gained by an exec. */
 static int drop_capabilities(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -313,6 +312,8 @@ static int drop_capabilities(void)
 	return 0;
 }
 
+/* Keep nothing the privileged half has: no capability, no fd but ours.
+ * After become(): a change of credentials clears the parent-death signal. */
 static int shed_privileges(int sock)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() == 1)
@@ -377,10 +378,10 @@ int reader_check_access(const char *config_path, const struct config *c)
 	if (!WIFEXITED(status))
 		return -EPERM;
 	if (WEXITSTATUS(status) == PROBE_USER)
-		return 2;
+		return READER_ACCESS_UNCHECKED;
 	if (WEXITSTATUS(status) == PROBE_CONFIG)
 		return -EACCES;
-	return WEXITSTATUS(status) == PROBE_LOG;
+	return WEXITSTATUS(status) == PROBE_LOG ? READER_ACCESS_LOG : READER_ACCESS_OK;
 }
 
 static void reader_main(const char *config_path, bool from_start, const struct reader_id *id,

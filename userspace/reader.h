@@ -36,10 +36,14 @@ int reader_spawn(const char *config_path, bool from_start, const char *user, int
 		 pid_t *pid);
 struct config;
 /* For --check: can reader_user read the configuration and the logs (those
- * that exist)? Each file it cannot read is printed on stdout. 0: all, 1: a
- * log is not (reported at run time, the rest works), 2: not known (we may
- * not take on the user: not root), -EACCES: the configuration is not (the
- * reader cannot start), -errno otherwise. */
+ * that exist)? Each file it cannot read is printed on stdout. Returns an
+ * enum reader_access, -EACCES when the configuration is not readable (the
+ * reader cannot start), or -errno. */
+enum reader_access {
+	READER_ACCESS_OK,        /* all of them */
+	READER_ACCESS_LOG,       /* a log is not: reported at run time, the rest works */
+	READER_ACCESS_UNCHECKED, /* we may not take the user on (not root) */
+};
 int reader_check_access(const char *config_path, const struct config *c);
 /* Ask the reader to load the configuration again. */
 #define READER_CMD_RELOAD 'R'
