@@ -5,19 +5,15 @@
  *
  * LINES holds login lines (gen_maillog, one distinct address each) in RFC
  * 3164 form, EXPECT their addresses. For each measured login the clock is
- * read, the line is written (one write(2) or one journal send), and the
- * address is looked up in PIN_DIR/gate_auth in a loop until it is there:
- * the time between is the login's latency. Writes follow an open
- * loop (a random gap after the previous write, -g), as logins arrive
- * independently of the daemon; while any is outstanding the loop only looks
- * up, otherwise it sleeps until the next write. Each turn of the lookup loop
- * ends with sched_yield() (-S: not): on a 2-CPU machine a pure spin holds
- * one CPU, and whenever anything else runs on the other one the reader
- * woken by our write waits behind us for a time slice, which is our cost,
- * not its. The yield costs well under a microsecond when nothing waits.
+ * read and the line is written (one write(2) or one journal send); the
+ * login is seen when the process under test returns from the bpf(2) map
+ * update that put its address in, stamped by the kernel
+ * (latency_probe.bpf.c): the time between is the login's latency. Writes
+ * follow an open loop (a random gap after the previous write, -g), as
+ * logins arrive independently of the daemon; in between this program
+ * sleeps and reads the probe's ring every millisecond, holding no CPU.
  * The share of CPU time the whole machine was busy during the measurement
- * is reported too (cpu_busy_pct, ours included: the loop runs while a login
- * is outstanding, so with second-long latencies it alone is 50% of 2 CPUs).
+ * is reported too (cpu_busy_pct, ours included).
  *
  * Modes (what writes, and who reads):
  *  file            append to -l LOG; a popgated already running follows it
@@ -60,7 +56,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -90,6 +85,7 @@
 #define PIN_WAIT_MS 10000
 #define READY_NS 3000000000ull
 #define WATCH_TICK_NS 1000000ull
+#define TAIL_WINDOW_S 5400 /* what the polling tail and the floor authorize for */
 
 enum mode { M_FILE, M_JOURNALD, M_JOURNAL_REMOTE, M_POLL, M_FLOOR, M_FILL };
 
@@ -252,11 +248,11 @@ static void tail_line(void *ctx, const char *origin, const char *line, size_t le
 	if (login_parse(g->parser, line, len, &l) != 1)
 		return;
 	if (g->plain) {
-		struct gate_auth v = { .expires_ns = gate_now_ns() + 5400 * 1000000000ull };
+		struct gate_auth v = { .expires_ns = gate_now_ns() + TAIL_WINDOW_S * 1000000000ull };
 
 		bpf_map_update_elem(g->maps.auth_fd, &l.addr, &v, BPF_ANY);
 	} else {
-		gate_auth_set(&g->maps, &l.addr, 5400, l.user);
+		gate_auth_set(&g->maps, &l.addr, TAIL_WINDOW_S, l.user);
 	}
 }
 
