@@ -61,7 +61,7 @@ struct gate_config {
 	__u32 nports;
 	__u32 has_trust;        /* 0: skip the LPM lookup on the fast path */
 	__u16 ports[GATE_MAX_PORTS]; /* host byte order */
-	__u32 seen_bits_log2;   /* gate_seen holds 2^this bits, 6..32 */
+	__u32 seen_bits_log2;   /* gate_seen's first 2^this bits are in use, 6..32 */
 	__u32 reserved;
 	__u64 seen_seed;        /* key of gate_seen's hash; 0: gate_seen unused */
 	__u64 boot_offset_ns;   /* CLOCK_BOOTTIME - CLOCK_MONOTONIC, last written */
@@ -69,14 +69,16 @@ struct gate_config {
 
 /*
  * gate_seen: a one-hash Bloom filter of the keys of gate_auth in 64-bit
- * words, 8 bits per entry of gate_auth's max_entries rounded up to a power
- * of two (1 MiB for the default million): a full map lets at most 12% of
- * unknown sources through to the lookup. A clear bit proves the source is
+ * words. Its capacity is 8 bits per entry of gate_auth's max_entries
+ * rounded up to a power of two (1 MiB for the default million): a full map
+ * lets at most 12% of unknown sources through to the lookup. Only the first
+ * 2^seen_bits_log2 bits are in use, sized by userspace to the keys present
+ * so that they stay in the CPU's caches. A clear bit proves the source is
  * not in gate_auth, so a flood of unknown sources never touches the hash
- * table's bucket array, 16 times larger. Userspace sets a key's bit before
- * inserting the key and rebuilds the words from gate_auth to shed deleted
- * keys, both under the pin-dir lock (gate_maps.c). The seed is random per
- * state: a sender cannot pick sources whose bits are set.
+ * table's bucket array, 16 times larger than the capacity. Userspace sets a
+ * key's bit before inserting the key and rebuilds the words from gate_auth
+ * to shed deleted keys, both under the pin-dir lock (gate_maps.c). The seed
+ * is random per state: a sender cannot pick sources whose bits are set.
  */
 #define GATE_SEEN_BITS_PER_ENTRY 8
 #define GATE_SEEN_WORDS_DEFAULT (GATE_AUTH_MAX_DEFAULT / 64 * GATE_SEEN_BITS_PER_ENTRY)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -688,6 +690,16 @@ int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries)
 	return err;
 }
 
+/* Writes c as the config, stamped: the program takes the clock offset from it. */
+static int config_write(const struct gate_maps *m, struct gate_config *c)
+{
+	__u32 zero = 0;
+
+	c->magic = GATE_CONFIG_MAGIC;
+	c->boot_offset_ns = gate_boot_offset_ns();
+	return errno_of(bpf_map_update_elem(m->config_fd, &zero, c, BPF_ANY));
+}
+
 /*
  * Read-modify-write of the config value, under a lock on the pin dir so
  * popgated and popgatectl changing different fields do not undo each other.
@@ -696,20 +708,16 @@ static int config_update(const struct gate_maps *m, int (*edit)(struct gate_conf
 			 const void *arg)
 {
 	struct gate_config c;
-	__u32 zero = 0;
 	int err;
 
 	err = pin_lock(m);
 	if (err)
 		return err;
-	err = errno_of(bpf_map_lookup_elem(m->config_fd, &zero, &c));
+	err = gate_config_get(m, &c);
 	if (!err)
 		err = edit(&c, arg);
-	if (!err) {
-		c.magic = GATE_CONFIG_MAGIC;
-		c.boot_offset_ns = gate_boot_offset_ns();
-		err = errno_of(bpf_map_update_elem(m->config_fd, &zero, &c, BPF_ANY));
-	}
+	if (!err)
+		err = config_write(m, &c);
 	pin_unlock(m);
 	return err;
 }
@@ -726,7 +734,7 @@ int gate_clock_sync(const struct gate_maps *m)
 	return config_update(m, edit_nothing, NULL);
 }
 
-/* gate_seen's size as created: a power of two of words. */
+/* gate_seen's capacity as created: a power of two of words. */
 static int seen_size(const struct gate_maps *m, __u32 *words, __u32 *bits_log2)
 {
 	size_t n = m->seen_len / sizeof(*m->seen);
@@ -738,8 +746,41 @@ static int seen_size(const struct gate_maps *m, __u32 *words, __u32 *bits_log2)
 	return 0;
 }
 
-/* gate_seen's words for the keys now in gate_auth, hashed with seed. */
-static int seen_compute(const struct gate_maps *m, __u64 seed, __u32 bits_log2, __u64 *words)
+/*
+ * The size in use follows the table, not its capacity: under a flood of
+ * unknown sources every packet reads a random bit, and 10,000 keys in 32 KiB
+ * stay in the CPU's caches where the capacity's 1 MiB (a million keys) does
+ * not. A rebuild sizes it at 16 bits a key, so the table can double before
+ * more than 12% of unknown sources get through to the lookup, and keeps a
+ * size while it stays between 8 and 64 bits a key.
+ */
+#define SEEN_MIN_LOG2 16        /* 8 KiB */
+#define SEEN_FIT_BITS_PER_KEY (2 * GATE_SEEN_BITS_PER_ENTRY)
+
+static __u32 seen_fit(uint64_t live, __u32 cap_log2)
+{
+	__u32 k = SEEN_MIN_LOG2;
+
+	while (k < cap_log2 && (1ull << k) < live * SEEN_FIT_BITS_PER_KEY)
+		k++;
+	return k < cap_log2 ? k : cap_log2;
+}
+
+static bool seen_keeps(uint64_t live, __u32 k, __u32 cap_log2)
+{
+	uint64_t bits = 1ull << k;
+
+	if (k > cap_log2)
+		return false;
+	if (bits < live * GATE_SEEN_BITS_PER_ENTRY)
+		return k == cap_log2; /* too full: grow, up to the capacity */
+	return bits <= live * 8 * GATE_SEEN_BITS_PER_ENTRY || k <= SEEN_MIN_LOG2;
+}
+
+/* gate_seen's words for the keys now in gate_auth, hashed with seed; the
+ * number of keys in *live. */
+static int seen_compute(const struct gate_maps *m, __u64 seed, __u32 bits_log2, __u64 *words,
+			uint64_t *live)
 {
 	struct sweep_buf *buf = malloc(sizeof(*buf));
 	struct gate_sweep walk = {};
@@ -747,6 +788,7 @@ static int seen_compute(const struct gate_maps *m, __u64 seed, __u32 bits_log2, 
 
 	if (!buf)
 		return -ENOMEM;
+	*live = 0;
 	while (r == 0) {
 		__u32 count;
 
@@ -756,62 +798,136 @@ static int seen_compute(const struct gate_maps *m, __u64 seed, __u32 bits_log2, 
 
 			words[h / 64] |= 1ull << (h % 64);
 		}
+		*live += r >= 0 ? count : 0;
 	}
 	free(buf);
 	return r < 0 ? r : 0;
 }
 
-/* Writes the whole of gate_seen. The program may read it meanwhile: a bit
- * set before and after (a key present all along) is set throughout. */
-static void seen_write(const struct gate_maps *m, const __u64 *words, __u32 n)
+/*
+ * A key's bit at 2^k bits is its bit at 2^cap shifted right by cap - k (the
+ * hash's top bits, gate_seen_hash()), so one walk at the capacity gives the
+ * words of any smaller size.
+ */
+static void seen_fold(const __u64 *from, __u32 cap_log2, __u64 *to, __u32 k)
 {
+	__u32 n = 1u << (cap_log2 - 6), shift = cap_log2 - k;
+
+	memset(to, 0, sizeof(*to) << (k - 6));
 	for (__u32 i = 0; i < n; i++)
-		__atomic_store_n(&m->seen[i], words[i], __ATOMIC_RELAXED);
+		for (__u64 w = from[i]; w; w &= w - 1) {
+			__u64 bit = ((__u64)i * 64 + (__u64)__builtin_ctzll(w)) >> shift;
+
+			to[bit / 64] |= 1ull << (bit % 64);
+		}
 }
 
-static int edit_seen(struct gate_config *c, const void *arg)
+/* Stores words [from, to) of gate_seen (words NULL: zeroes). The program may
+ * read them meanwhile: a bit set before and after is set throughout. */
+static void seen_store(const struct gate_maps *m, const __u64 *words, __u32 from, __u32 to)
 {
-	const struct gate_maps *m = arg;
-	__u64 seed = c->seen_seed, *words;
-	__u32 n, bits_log2;
-	int err = seen_size(m, &n, &bits_log2);
+	for (__u32 i = from; i < to; i++)
+		__atomic_store_n(&m->seen[i], words ? words[i] : 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * Waits until every program run that began before has ended: they run under
+ * RCU, and MEMBARRIER_CMD_GLOBAL is synchronize_rcu() (membarrier(2)).
+ */
+static int programs_quiesce(void)
+{
+	return syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * Under the pin-dir lock. A program that read the config just before it
+ * changes still hashes with the old size: a new size is therefore first
+ * merged into the words (a key's bit is then set at both sizes), then
+ * published, and the words are made exact only once every program that may
+ * have read the old size has finished. Without that wait (membarrier
+ * refused) the old size's bits stay until the next rebuild: they only let
+ * some unknown sources through to the lookup.
+ */
+static int seen_rebuild_locked(const struct gate_maps *m, struct gate_config *c)
+{
+	__u32 n_cap, cap_log2, k, cur = gate_seen_on(c) ? c->seen_bits_log2 : 0;
+	__u64 seed = c->seen_seed, *at_cap = NULL, *words = NULL;
+	uint64_t live;
+	int err = seen_size(m, &n_cap, &cap_log2);
 
 	if (err)
 		return err;
-	words = calloc(n, sizeof(*words));
-	if (!words)
-		return -ENOMEM;
 	/* A new state: the bits come first, the seed that turns them on last. */
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		err = -errno;
+		return -errno;
 	seed |= 1; /* never 0, which means off */
-	if (!err)
-		err = seen_compute(m, seed, bits_log2, words);
-	if (!err) {
-		seen_write(m, words, n);
-		c->seen_seed = seed;
-		c->seen_bits_log2 = bits_log2;
+	at_cap = calloc(n_cap, sizeof(*at_cap));
+	words = calloc(n_cap, sizeof(*words));
+	err = at_cap && words ? seen_compute(m, seed, cap_log2, at_cap, &live) : -ENOMEM;
+	if (err)
+		goto out;
+	k = cur && seen_keeps(live, cur, cap_log2) ? cur : seen_fit(live, cap_log2);
+	seen_fold(at_cap, cap_log2, words, k);
+	if (k == cur) {
+		seen_store(m, words, 0, 1u << (k - 6));
+		goto out;
 	}
+	for (__u32 i = 0; i < 1u << (k - 6); i++)
+		__atomic_fetch_or(&m->seen[i], words[i], __ATOMIC_RELAXED);
+	c->seen_seed = seed;
+	c->seen_bits_log2 = k;
+	err = config_write(m, c);
+	if (!err && programs_quiesce() == 0) {
+		seen_store(m, words, 0, 1u << (k - 6));
+		seen_store(m, NULL, 1u << (k - 6), n_cap);
+	}
+out:
+	free(at_cap);
 	free(words);
 	return err;
 }
 
 int gate_seen_rebuild(const struct gate_maps *m)
 {
-	return config_update(m, edit_seen, m);
+	struct gate_config c;
+	int err = pin_lock(m);
+
+	if (err)
+		return err;
+	err = gate_config_get(m, &c);
+	if (!err)
+		err = seen_rebuild_locked(m, &c);
+	pin_unlock(m);
+	return err;
+}
+
+int gate_seen_resize_due(const struct gate_maps *m, uint64_t live)
+{
+	struct gate_config c;
+	__u32 n_cap, cap_log2;
+	int err = seen_size(m, &n_cap, &cap_log2);
+
+	if (!err)
+		err = gate_config_get(m, &c);
+	if (err)
+		return err;
+	return !gate_seen_on(&c) || !seen_keeps(live, c.seen_bits_log2, cap_log2);
 }
 
 int gate_seen_count(const struct gate_maps *m, uint64_t *set, uint64_t *total)
 {
-	__u32 n, bits_log2;
-	int err = seen_size(m, &n, &bits_log2);
+	struct gate_config c;
+	__u32 n_cap, cap_log2;
+	int err = seen_size(m, &n_cap, &cap_log2);
 
 	*set = *total = 0;
-	if (err)
+	if (!err)
+		err = gate_config_get(m, &c);
+	if (err || !gate_seen_on(&c) || c.seen_bits_log2 > cap_log2)
 		return err;
-	for (__u32 i = 0; i < n; i++)
+	for (__u32 i = 0; i < 1u << (c.seen_bits_log2 - 6); i++)
 		*set += (uint64_t)__builtin_popcountll(__atomic_load_n(&m->seen[i], __ATOMIC_RELAXED));
-	*total = 1ull << bits_log2;
+	*total = 1ull << c.seen_bits_log2;
 	return 0;
 }
 

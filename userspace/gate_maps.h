@@ -82,10 +82,15 @@ int gate_auth_sweep_step(const struct gate_maps *m, uint64_t now_ns, struct gate
 int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *deleted,
 		    unsigned *remaining);
 /* Recompute gate_seen from gate_auth's keys, shedding the bits of deleted
- * ones (they only cost a hash lookup per SYN meanwhile). On a new state,
+ * ones (they only cost a hash lookup per SYN meanwhile), at a size that
+ * suits their number (16 bits a key, kept from 8 to 64). On a new state,
  * also choose the seed, which turns gate_seen on. */
 int gate_seen_rebuild(const struct gate_maps *m);
-/* Bits set in gate_seen of its total, for the operator (how well it screens). */
+/* 1 when a rebuild would resize gate_seen for live keys (or turn it on),
+ * 0 when its size suits them, or -errno. */
+int gate_seen_resize_due(const struct gate_maps *m, uint64_t live);
+/* Bits set in gate_seen of those in use, for the operator (how well it
+ * screens); both 0 while it is off. */
 int gate_seen_count(const struct gate_maps *m, uint64_t *set, uint64_t *total);
 int gate_auth_capacity(const struct gate_maps *m, uint32_t *max_entries);
 int gate_auth_count(const struct gate_maps *m, unsigned *n);

@@ -218,9 +218,11 @@ static void sweep(struct daemon *d)
 		msg(LOG_DEBUG, "swept %u expired authorization%s, %u active", d->sweep.deleted,
 		    d->sweep.deleted == 1 ? "" : "s", d->sweep.remaining);
 	d->seen_stale += d->sweep.deleted;
-	/* Stale bits only let some unknown sources reach the hash lookup; a
-	 * rebuild reads the whole map, so it waits until they are many. */
-	if (r > 0 && d->seen_stale && (uint64_t)d->seen_stale * 4 >= d->sweep.remaining) {
+	/* Stale bits, or a screen sized for another number of keys, only let
+	 * some unknown sources reach the hash lookup; a rebuild reads the whole
+	 * map, so it waits until they are many, or the size is off by 2x. */
+	if (r > 0 && ((d->seen_stale && (uint64_t)d->seen_stale * 4 >= d->sweep.remaining) ||
+		      gate_seen_resize_due(&d->maps, d->sweep.remaining) > 0)) {
 		if ((r = gate_seen_rebuild(&d->maps)))
 			msg(LOG_ERR, "%s/%s: rebuilding: %s", d->cfg.pin_dir, GATE_MAP_SEEN,
 			    strerror(-r));

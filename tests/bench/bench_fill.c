@@ -6,7 +6,8 @@
  * Authorizes each address (one a line) for 90 minutes and prints the count.
  * The flood benchmark loads 10k authorizations per trial; `popgatectl
  * allow` execs once per address (seconds per trial), this opens the pinned
- * maps once and goes through the same gate_auth_set().
+ * maps once and goes through the same gate_auth_set(). Then the screen is
+ * sized for them, as popgated's next sweep would (gate_seen_resize_due()).
  */
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +47,14 @@ int main(int argc, char **argv)
 		}
 		n++;
 	}
+	err = gate_seen_resize_due(&m, n);
+	if (err > 0)
+		err = gate_seen_rebuild(&m);
+	if (err < 0)
+		fprintf(stderr, "bench_fill: %s: sizing the screen: %s\n", argv[1], strerror(-err));
 	gate_maps_close(&m);
+	if (err < 0)
+		return 1;
 	printf("%lu\n", n);
 	return 0;
 }

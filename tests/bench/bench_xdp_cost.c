@@ -374,15 +374,16 @@ static unsigned long long slab_bytes(void)
 	return kb * 1024;
 }
 
-/* Add filler entries until the map holds `entries`. */
+/* Add filler entries until the map holds `entries`, then size the screen
+ * for them as popgated's next sweep would. */
 static void fill_to(unsigned *have, unsigned entries)
 {
 	struct in6_addr a;
+	int err;
 
 	parse_addr(FILL_PREFIX, &a);
 	for (; *have < entries; (*have)++) {
 		__u32 idx = *have - NSPECIAL;
-		int err;
 
 		a.s6_addr[12] = idx >> 24;
 		a.s6_addr[13] = idx >> 16;
@@ -392,6 +393,11 @@ static void fill_to(unsigned *have, unsigned entries)
 		if (err)
 			die("authorizing filler %u: %s", idx, strerror(-err));
 	}
+	err = gate_seen_resize_due(&maps, *have);
+	if (err > 0)
+		err = gate_seen_rebuild(&maps);
+	if (err < 0)
+		die("sizing the screen for %u entries: %s", *have, strerror(-err));
 }
 
 static void specials(void)

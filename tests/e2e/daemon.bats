@@ -37,6 +37,7 @@ teardown() {
 }
 
 screen_empty() { [ "$(pg_ctl status --json | pg_json '$j->{screen_bits}')" -eq 0 ]; }
+screen_size_is() { [ "$(pg_ctl status --json | pg_json '$j->{screen_size}')" -eq "$1" ]; }
 
 token() { echo "tok-d$BATS_TEST_NUMBER-$1-$RANDOM$RANDOM"; }
 
@@ -170,6 +171,24 @@ refused() {
 	pg_wait_for 6 screen_empty
 	run ! pg_gate_listed "$PG_CLIENT4"
 	refused "$PG_RELAY4"
+}
+
+@test "the sweeper sizes the screen for the authorizations present: 2^16 bits, 2^18 for 9,000, 2^16 again when they expired" {
+	pg_daemon_stop
+	pg_daemon_start native "window = 5s" "sweep_interval = 1s"
+	screen_size_is 65536
+	# 9,000 logins of distinct addresses in one write, as a burst would come
+	awk -v t="$(LC_ALL=C date '+%b %d %H:%M:%S')" -v lip="$PG_RELAY4" 'BEGIN {
+		for (i = 1; i <= 9000; i++)
+			printf "%s pop3-login: Info: Login: user=<bulk>, method=PLAIN, rip=2001:db8:5ee::%x, lip=%s, mpid=%d, session=<pgsz%05d>\n", t, i, lip, 1000 + i, i
+	}' >>"$PG_DOVECOT_LOG"
+	# 9,000 keys in 2^16 bits is 7 a key, under the 8 kept: the next sweep resizes
+	pg_wait_for 4 screen_size_is 262144
+	[ "$(pg_ctl status --json | pg_json '$j->{authorized}')" -eq 9000 ]
+	[ "$(pg_ctl status --json | pg_json '$j->{screen_bits}')" -le 9000 ]
+	pg_gate_listed 2001:db8:5ee::2328
+	pg_wait_for 10 screen_size_is 65536
+	screen_empty
 }
 
 @test "SIGHUP with a broken config: reported, and the running config stays in force" {
