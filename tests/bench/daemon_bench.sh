@@ -77,10 +77,12 @@ log_level = error
 EOF
 }
 
+# LAT_CPU=N: the writer (bench_latency) runs on CPU N only.
 latency() { # MODE PREFIX N GAP TIMEOUT_MS BOUND_S LINES ARGS... (LINES: $work/LINES.{lines,exp})
 	local mode=$1 prefix=$2 n=$3 gap=$4 tmo=$5 bound=$6 lines=$7
 	shift 7
-	timeout "$bound" "$bin/bench_latency" "$mode" -L "$work/$lines.lines" -E "$work/$lines.exp" \
+	timeout "$bound" ${LAT_CPU:+taskset -c "$LAT_CPU"} "$bin/bench_latency" "$mode" \
+		-L "$work/$lines.lines" -E "$work/$lines.exp" \
 		-n "$n" -g "$gap" -t "$tmo" -m "$prefix" "$@" >>"$metrics"
 }
 
@@ -278,6 +280,17 @@ write_conf "$work/file1.conf" "$pins-file1" 65536 "log = $work/file1.log"
 start_bg "$pidfile" "$work/popgated.log" taskset -c "$cpu_last" "$popgated" -c "$work/file1.conf"
 latency file latency.file_one_cpu "$LAT_N" "$LAT_GAP" 2000 120 lat -p "$bg_pid" -P "$pins-file1" \
 	-l "$work/file1.log"
+stop_all "$pidfile"
+
+# And the writer on that CPU too: no wake-up crosses vCPUs. What the two
+# rows above have more than this one is the machine's wake-up of an idle
+# vCPU; what this one has more than the floor is popgated's own work.
+say "    file, popgated and the writer on CPU $cpu_last only, $LAT_N logins"
+: >"$work/file2.log"
+write_conf "$work/file2.conf" "$pins-file2" 65536 "log = $work/file2.log"
+start_bg "$pidfile" "$work/popgated.log" taskset -c "$cpu_last" "$popgated" -c "$work/file2.conf"
+LAT_CPU=$cpu_last latency file latency.file_all_one_cpu "$LAT_N" "$LAT_GAP" 2000 120 lat \
+	-p "$bg_pid" -P "$pins-file2" -l "$work/file2.log"
 stop_all "$pidfile"
 
 # The same logins through the least any inotify reader can do (one

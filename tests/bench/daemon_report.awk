@@ -57,6 +57,7 @@ END {
 		"max", "busy", "cpu us"
 	latency_row("file, popgated (inotify)", "latency.file")
 	latency_row("file, popgated on one CPU", "latency.file_one_cpu")
+	latency_row("file, writer too on it", "latency.file_all_one_cpu")
 	latency_row("file, floor (one process)", "latency.floor")
 	latency_row("journal-remote -> popgated", "latency.journal_remote")
 	latency_row("journald -> popgated", "latency.journald")
