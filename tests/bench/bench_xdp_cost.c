@@ -17,11 +17,14 @@
  * verdict of the gate for IPv4 and IPv6 frames through popgate_xdp, a few
  * through popgate_tc, each as min/median/max over --trials runs of about
  * --target-ms, pinned to one CPU, in ns per packet as test_run reports it
- * (see run_once); "net" subtracts the median of an empty program of the
- * same hook measured the same way.
+ * (see run_once). "net" is the median of --trials paired differences: each
+ * trial of the case is followed by one of an empty program of the same hook
+ * on the same frame, so that a change of the shared machine's pace between
+ * them moves both (measured apart, a baseline taken 20 s before a case was
+ * off by 5-15 ns in a busy spell).
  * Cold: xdp_spray (bench_progs.bpf.c) gives every run a new IPv6 source and
  * tail-calls the gate, so each lookup goes to another bucket of the map;
- * net subtracts xdp_spray tail-calling the empty program.
+ * its pair is xdp_spray tail-calling the empty program.
  * Every case is first run once and its verdict and counter checked, so a
  * figure cannot silently measure another path than its name says.
  */
@@ -185,22 +188,65 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* --trials runs of ~--target-ms each (repeat calibrated on a short run). */
-static struct stat3 measure(int prog_fd, const struct pkt *p)
+/* What a trial runs: prog_fd on p, with xdp_spray's target set first when
+ * spray_target >= 0 (see spray_setup()). */
+struct runner {
+	int prog_fd;
+	const struct pkt *p;
+	int spray_target;
+	const char *spray_prefix;
+	unsigned spray_n;
+};
+
+static void spray_setup(int target_fd, const char *prefix, unsigned n);
+
+static double runner_run(const struct runner *r, int repeat)
 {
-	double ns[MAX_TRIALS], est = run_once(prog_fd, p, 100000, NULL);
-	double want = opt.target_ms * 1e6 / (est > 1 ? est : 1);
-	int repeat = want < 1000 ? 1000 : want > 5e7 ? 50000000 : (int)want;
+	if (r->spray_target >= 0)
+		spray_setup(r->spray_target, r->spray_prefix, r->spray_n);
+	return run_once(r->prog_fd, r->p, repeat, NULL);
+}
+
+/* Repeat count for ~--target-ms per trial, calibrated on a short run. */
+static int calibrate(const struct runner *r)
+{
+	double est = runner_run(r, 100000), want = opt.target_ms * 1e6 / (est > 1 ? est : 1);
+
+	return want < 1000 ? 1000 : want > 5e7 ? 50000000 : (int)want;
+}
+
+static double median_of(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* --trials trials of r; with base, each followed by one of base, and *net
+ * the median of the differences. */
+static struct stat3 measure_runs(const struct runner *r, const struct runner *base, double *net)
+{
+	double ns[MAX_TRIALS], diff[MAX_TRIALS];
+	int repeat = calibrate(r), base_repeat = base ? calibrate(base) : 0;
 	struct stat3 s;
 
-	for (unsigned i = 0; i < opt.trials; i++)
-		ns[i] = run_once(prog_fd, p, repeat, NULL);
-	qsort(ns, opt.trials, sizeof(ns[0]), cmp_double);
+	for (unsigned i = 0; i < opt.trials; i++) {
+		ns[i] = runner_run(r, repeat);
+		if (base)
+			diff[i] = ns[i] - runner_run(base, base_repeat);
+	}
+	if (base)
+		*net = median_of(diff, opt.trials);
+	s.med = median_of(ns, opt.trials);
 	s.min = ns[0];
-	s.med = opt.trials % 2 ? ns[opt.trials / 2]
-			       : (ns[opt.trials / 2 - 1] + ns[opt.trials / 2]) / 2;
 	s.max = ns[opt.trials - 1];
 	return s;
+}
+
+static struct stat3 measure(int prog_fd, const struct pkt *p)
+{
+	struct runner r = { .prog_fd = prog_fd, .p = p, .spray_target = -1 };
+
+	return measure_runs(&r, NULL, NULL);
 }
 
 static __u64 counter_sum(int counter)
@@ -235,17 +281,16 @@ static void json_sep(void)
 }
 
 static void report(unsigned entries, const char *kind, enum hook h, const char *name,
-		   const char *fam, struct stat3 s, double base)
+		   const char *fam, struct stat3 s, double net)
 {
 	printf("%8u  %-4s %-5s %-15s %-4s %7.1f %7.1f %7.1f %7.1f\n", entries, kind,
-	       hook_names[h], name, fam, s.min, s.med, s.max, s.med - base);
+	       hook_names[h], name, fam, s.min, s.med, s.max, net);
 	if (json) {
 		json_sep();
 		fprintf(json, "{\"entries\": %u, \"kind\": \"%s\", \"hook\": \"%s\", "
 			"\"case\": \"%s\", \"family\": \"%s\", \"min_ns\": %.2f, "
 			"\"median_ns\": %.2f, \"max_ns\": %.2f, \"net_ns\": %.2f}",
-			entries, kind, hook_names[h], name, fam, s.min, s.med, s.max,
-			s.med - base);
+			entries, kind, hook_names[h], name, fam, s.min, s.med, s.max, net);
 	}
 }
 
@@ -270,17 +315,12 @@ static void hot_cases(unsigned entries)
 		      bpf_program__fd(gate->progs.popgate_tc) };
 	int empty[] = { bpf_program__fd(yard->progs.xdp_empty),
 			bpf_program__fd(yard->progs.tc_empty) };
-	double base[2];
 	struct pkt p;
 
-	/* The empty program's frame is the drop frame: same length, same copy. */
+	/* For the record: the empty programs alone (net 0 by definition). */
 	build_frame(&p, 4, unknown_srcs[0], 25);
-	for (int h = 0; h < 2; h++) {
-		struct stat3 s = measure(empty[h], &p);
-
-		base[h] = s.med;
-		report(entries, "hot", h, "empty", "v4", s, s.med);
-	}
+	for (int h = 0; h < 2; h++)
+		report(entries, "hot", h, "empty", "v4", measure(empty[h], &p), 0);
 	for (int trust = 0; trust < 2; trust++) {
 		if (trust)
 			set_trust(1);
@@ -293,10 +333,15 @@ static void hot_cases(unsigned entries)
 				if (h == HOOK_TC && !c->tc)
 					continue;
 				for (int f = 0; f < 2; f++) {
+					struct runner r = { fds[h], &p, -1, NULL, 0 },
+						      e = { empty[h], &p, -1, NULL, 0 };
+					struct stat3 st;
+					double net;
+
 					build_frame(&p, f ? 6 : 4, c->srcs[f], c->dport);
 					check_case(c, h, fds[h], &p);
-					report(entries, "hot", h, c->name, f ? "v6" : "v4",
-					       measure(fds[h], &p), base[h]);
+					st = measure_runs(&r, &e, &net);
+					report(entries, "hot", h, c->name, f ? "v6" : "v4", st, net);
 				}
 			}
 		}
@@ -305,40 +350,46 @@ static void hot_cases(unsigned entries)
 	}
 }
 
-/* xdp_spray over `n` sources of `prefix` into slot 0 = prog_fd. */
-static struct stat3 spray(int prog_fd, const char *prefix, unsigned n, const struct pkt *p)
+/* xdp_spray's next runs: n sources of prefix, tail-calling target_fd. */
+static void spray_setup(int target_fd, const char *prefix, unsigned n)
 {
 	struct in6_addr a;
 	__u32 zero = 0;
 
 	parse_addr(prefix, &a);
-	if (bpf_map_update_elem(bpf_map__fd(yard->maps.target), &zero, &prog_fd, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(yard->maps.target), &zero, &target_fd, BPF_ANY))
 		die("prog array update: %s", strerror(errno));
 	memcpy(yard->bss->spray_prefix, a.s6_addr, sizeof(yard->bss->spray_prefix));
 	yard->data->spray_n = n;
 	yard->bss->spray_count = 0;
-	return measure(bpf_program__fd(yard->progs.xdp_spray), p);
 }
 
 static void cold_cases(unsigned entries)
 {
+	int spray_fd = bpf_program__fd(yard->progs.xdp_spray),
+	    gate_fd = bpf_program__fd(gate->progs.popgate_xdp),
+	    empty_fd = bpf_program__fd(yard->progs.xdp_empty);
 	unsigned n = entries - NSPECIAL;
-	struct stat3 ref;
+	struct stat3 st;
 	struct pkt p;
+	double net = 0;
 	__u32 ret;
 
 	build_frame(&p, 6, FILL_PREFIX "1", 25);
-	ref = spray(bpf_program__fd(yard->progs.xdp_empty), MISS_PREFIX, n, &p);
-	report(entries, "cold", HOOK_XDP, "spray+empty", "v6", ref, ref.med);
+	struct runner ref = { spray_fd, &p, empty_fd, MISS_PREFIX, n },
+		      pass = { spray_fd, &p, gate_fd, FILL_PREFIX, n },
+		      drop = { spray_fd, &p, gate_fd, MISS_PREFIX, n };
+
+	report(entries, "cold", HOOK_XDP, "spray+empty", "v6", measure_runs(&ref, NULL, NULL), 0);
 	/* Check the sprayed frames take the paths named (a pass is a hit). */
-	spray(bpf_program__fd(gate->progs.popgate_xdp), FILL_PREFIX, n, &p);
-	run_once(bpf_program__fd(yard->progs.xdp_spray), &p, 1, &ret);
+	spray_setup(gate_fd, FILL_PREFIX, n);
+	run_once(spray_fd, &p, 1, &ret);
 	if (ret != XDP_PASS)
 		die("cold pass: verdict %u: the sprayed sources are not authorized", ret);
-	report(entries, "cold", HOOK_XDP, "pass",
-	       "v6", spray(bpf_program__fd(gate->progs.popgate_xdp), FILL_PREFIX, n, &p), ref.med);
-	report(entries, "cold", HOOK_XDP, "drop",
-	       "v6", spray(bpf_program__fd(gate->progs.popgate_xdp), MISS_PREFIX, n, &p), ref.med);
+	st = measure_runs(&pass, &ref, &net);
+	report(entries, "cold", HOOK_XDP, "pass", "v6", st, net);
+	st = measure_runs(&drop, &ref, &net);
+	report(entries, "cold", HOOK_XDP, "drop", "v6", st, net);
 }
 
 /* The kernel's own account of the map's memory (fdinfo "memlock"). */
