@@ -112,18 +112,18 @@ flood() {
 			[ "$v" = "$vs" ] || src=${vs#*:}
 			if ! runnable "$v"; then
 				[ "$t" = 1 ] && say "$v: skipped (its tools are not installed)"
-				echo "layout=$layout variant=$v sources=$src skipped=1" >>"$work/flood.txt"
+				echo "layout=$layout trial=$t variant=$v sources=$src skipped=1" >>"$work/flood.txt"
 				continue
 			fi
 			if line=$(BENCH_RX_CPU=$rx_cpu "$here/flood.sh" "$v" "$flood_s" "$flood_max" "$src"); then
 				say "  $layout trial $t: $line"
-				echo "layout=$layout $line" >>"$work/flood.txt"
+				echo "layout=$layout trial=$t $line" >>"$work/flood.txt"
 			elif [ $? -eq 3 ] && [ "$mode" = smoke ]; then
 				say "  $layout trial $t: $v skipped (this machine cannot run the method)"
-				echo "layout=$layout variant=$v sources=$src skipped=1" >>"$work/flood.txt"
+				echo "layout=$layout trial=$t variant=$v sources=$src skipped=1" >>"$work/flood.txt"
 			else
 				say "  $layout trial $t: $v FAILED"
-				echo "layout=$layout variant=$v sources=$src failed=1" >>"$work/flood.txt"
+				echo "layout=$layout trial=$t variant=$v sources=$src failed=1" >>"$work/flood.txt"
 			fi
 		done
 	done
