@@ -234,7 +234,7 @@ int gate_skel_use_maps(struct gate_bpf *skel, const char *pin_dir, const struct 
 }
 
 
-static int config_init(const struct gate_maps *m)
+static int config_init(struct gate_maps *m)
 {
 	struct gate_config c;
 	int err = gate_config_get(m, &c);
@@ -409,6 +409,7 @@ int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 
 	m->lock_fd = -1;
 	m->seen = NULL;
+	m->rebuilding = NULL;
 	if (snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir) >= (int)sizeof(m->pin_dir))
 		return -ENAMETOOLONG;
 	for (size_t i = 0; i < GATE_NMAPS; i++)
@@ -444,6 +445,7 @@ int gate_maps_open(struct gate_maps *m, const char *pin_dir)
 
 void gate_maps_close(struct gate_maps *m)
 {
+	gate_seen_rebuild_abort(m);
 	for (size_t i = 0; i < GATE_NMAPS; i++) {
 		if (*map_fd(m, i) >= 0)
 			close(*map_fd(m, i));
@@ -493,7 +495,10 @@ int gate_maps_repin(struct gate_maps *m)
 		}
 		restored++;
 	}
-	/* Others lock the new directory: so must we. */
+	/* Others lock the new directory: so must we. A rebuild in steps held
+	 * the old one's lock, so others may have written meanwhile: it ends. */
+	if (restored)
+		gate_seen_rebuild_abort(m);
 	if (restored && (err = lock_open(m)))
 		return err;
 	return restored;
@@ -504,17 +509,24 @@ int gate_maps_repin(struct gate_maps *m)
  * of the pin dir: a gate_seen rebuild must not run between another writer
  * setting a bit and inserting its key, or the key would be hidden. The
  * directory stays open from gate_maps_open() (a path walk per login costs
- * more than the rest of it) and follows the pins in gate_maps_repin().
+ * more than the rest of it) and follows the pins in gate_maps_repin(). A
+ * rebuild in steps holds the lock from its first step to its last; this
+ * process's writers meanwhile run under it.
  */
 static int pin_lock(const struct gate_maps *m)
 {
+	if (m->rebuilding)
+		return 0;
 	return flock(m->lock_fd, LOCK_EX) < 0 ? -errno : 0;
 }
 
 static void pin_unlock(const struct gate_maps *m)
 {
-	flock(m->lock_fd, LOCK_UN);
+	if (!m->rebuilding)
+		flock(m->lock_fd, LOCK_UN);
 }
+
+static void rebuild_note(struct gate_seen_rebuild *rb, const struct gate_addr *k);
 
 static void to_key(struct gate_addr *k, const struct in6_addr *a)
 {
@@ -559,6 +571,9 @@ int gate_auth_set(const struct gate_maps *m, const struct in6_addr *a,
 	/* A plain (not LRU) hash answers E2BIG when full instead of evicting. */
 	if (!err)
 		err = errno_of(bpf_map_update_elem(m->auth_fd, &k, &v, BPF_ANY));
+	/* A rebuild under way may have walked past the key's bucket already. */
+	if (!err && m->rebuilding)
+		rebuild_note(m->rebuilding, &k);
 	pin_unlock(m);
 	return err;
 }
@@ -777,33 +792,6 @@ static bool seen_keeps(uint64_t live, __u32 k, __u32 cap_log2)
 	return bits <= live * 8 * GATE_SEEN_BITS_PER_ENTRY || k <= SEEN_MIN_LOG2;
 }
 
-/* gate_seen's words for the keys now in gate_auth, hashed with seed; the
- * number of keys in *live. */
-static int seen_compute(const struct gate_maps *m, __u64 seed, __u32 bits_log2, __u64 *words,
-			uint64_t *live)
-{
-	struct sweep_buf *buf = malloc(sizeof(*buf));
-	struct gate_sweep walk = {};
-	int r = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	*live = 0;
-	while (r == 0) {
-		__u32 count;
-
-		r = auth_batch(m, &walk, buf, &count);
-		for (__u32 i = 0; r >= 0 && i < count; i++) {
-			__u32 h = gate_seen_hash(&buf->keys[i], seed, bits_log2);
-
-			words[h / 64] |= 1ull << (h % 64);
-		}
-		*live += r >= 0 ? count : 0;
-	}
-	free(buf);
-	return r < 0 ? r : 0;
-}
-
 /*
  * A key's bit at 2^k bits is its bit at 2^cap shifted right by cap - k (the
  * hash's top bits, gate_seen_hash()), so one walk at the capacity gives the
@@ -839,66 +827,174 @@ static int programs_quiesce(void)
 	return syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0 ? -errno : 0;
 }
 
-/*
- * Under the pin-dir lock. A program that read the config just before it
- * changes still hashes with the old size: a new size is therefore first
- * merged into the words (a key's bit is then set at both sizes), then
- * published, and the words are made exact only once every program that may
- * have read the old size has finished. Without that wait (membarrier
- * refused) the old size's bits stay until the next rebuild: they only let
- * some unknown sources through to the lookup.
- */
-static int seen_rebuild_locked(const struct gate_maps *m, struct gate_config *c)
-{
-	__u32 n_cap, cap_log2, k, cur = gate_seen_on(c) ? c->seen_bits_log2 : 0;
-	__u64 seed = c->seen_seed, *at_cap = NULL, *words = NULL;
+/* A rebuild under way (gate_seen_rebuild_begin()). */
+struct gate_seen_rebuild {
+	struct gate_sweep walk;
+	struct sweep_buf *buf;
+	__u64 seed;
+	__u32 n_cap, cap_log2;
+	__u64 *at_cap;          /* the keys walked so far, at the capacity's size */
 	uint64_t live;
-	int err = seen_size(m, &n_cap, &cap_log2);
+	struct gate_addr *added; /* keys this process inserted meanwhile */
+	size_t nadded, added_max;
+	bool lost;              /* one of them could not be kept: write nothing */
+};
 
-	if (err)
-		return err;
-	/* A new state: the bits come first, the seed that turns them on last. */
-	if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		return -errno;
-	seed |= 1; /* never 0, which means off */
-	at_cap = calloc(n_cap, sizeof(*at_cap));
-	words = calloc(n_cap, sizeof(*words));
-	err = at_cap && words ? seen_compute(m, seed, cap_log2, at_cap, &live) : -ENOMEM;
-	if (err)
-		goto out;
-	k = cur && seen_keeps(live, cur, cap_log2) ? cur : seen_fit(live, cap_log2);
-	seen_fold(at_cap, cap_log2, words, k);
+static void rebuild_note(struct gate_seen_rebuild *rb, const struct gate_addr *k)
+{
+	if (rb->nadded == rb->added_max) {
+		size_t n = rb->added_max ? 2 * rb->added_max : 256;
+		struct gate_addr *p = realloc(rb->added, n * sizeof(*p));
+
+		if (!p) {
+			rb->lost = true;
+			return;
+		}
+		rb->added = p;
+		rb->added_max = n;
+	}
+	rb->added[rb->nadded++] = *k;
+}
+
+static void rebuild_free(struct gate_seen_rebuild *rb)
+{
+	free(rb->buf);
+	free(rb->at_cap);
+	free(rb->added);
+	free(rb);
+}
+
+/*
+ * The walk is over: the screen for its keys and those inserted meanwhile.
+ * A program that read the config just before it changes still hashes with
+ * the old size: a new size is therefore first merged into the words (a
+ * key's bit is then set at both sizes), then published, and the words are
+ * made exact only once every program that may have read the old size has
+ * finished. Without that wait (membarrier refused) the old size's bits stay
+ * until the next rebuild: they only let some unknown sources through to the
+ * lookup.
+ */
+static int rebuild_finish(const struct gate_maps *m, struct gate_seen_rebuild *rb,
+			  struct gate_config *c)
+{
+	__u32 k, cur = gate_seen_on(c) ? c->seen_bits_log2 : 0;
+	__u64 *words;
+	int err = 0;
+
+	if (rb->lost)
+		return -ENOMEM;
+	for (size_t i = 0; i < rb->nadded; i++) {
+		__u32 h = gate_seen_hash(&rb->added[i], rb->seed, rb->cap_log2);
+
+		rb->at_cap[h / 64] |= 1ull << (h % 64);
+	}
+	words = calloc(rb->n_cap, sizeof(*words));
+	if (!words)
+		return -ENOMEM;
+	k = cur && seen_keeps(rb->live, cur, rb->cap_log2) ? cur : seen_fit(rb->live, rb->cap_log2);
+	seen_fold(rb->at_cap, rb->cap_log2, words, k);
 	if (k == cur) {
 		seen_store(m, words, 0, 1u << (k - 6));
 		goto out;
 	}
 	for (__u32 i = 0; i < 1u << (k - 6); i++)
 		__atomic_fetch_or(&m->seen[i], words[i], __ATOMIC_RELAXED);
-	c->seen_seed = seed;
+	c->seen_seed = rb->seed;
 	c->seen_bits_log2 = k;
 	err = config_write(m, c);
 	if (!err && programs_quiesce() == 0) {
 		seen_store(m, words, 0, 1u << (k - 6));
-		seen_store(m, NULL, 1u << (k - 6), n_cap);
+		seen_store(m, NULL, 1u << (k - 6), rb->n_cap);
 	}
 out:
-	free(at_cap);
 	free(words);
 	return err;
 }
 
-int gate_seen_rebuild(const struct gate_maps *m)
+int gate_seen_rebuild_begin(struct gate_maps *m)
 {
+	struct gate_seen_rebuild *rb;
 	struct gate_config c;
-	int err = pin_lock(m);
+	int err;
 
-	if (err)
+	if (m->rebuilding)
+		return -EBUSY;
+	rb = calloc(1, sizeof(*rb));
+	if (!rb)
+		return -ENOMEM;
+	err = seen_size(m, &rb->n_cap, &rb->cap_log2);
+	if (!err) {
+		rb->buf = malloc(sizeof(*rb->buf));
+		rb->at_cap = calloc(rb->n_cap, sizeof(*rb->at_cap));
+		err = rb->buf && rb->at_cap ? pin_lock(m) : -ENOMEM;
+	}
+	if (!err) {
+		err = gate_config_get(m, &c);
+		rb->seed = c.seen_seed;
+		/* A new state: the bits come first, the seed that turns them on last. */
+		if (!err && !rb->seed && getrandom(&rb->seed, sizeof(rb->seed), 0) != sizeof(rb->seed))
+			err = -errno;
+		rb->seed |= 1; /* never 0, which means off */
+		if (err)
+			pin_unlock(m);
+	}
+	if (err) {
+		rebuild_free(rb);
 		return err;
-	err = gate_config_get(m, &c);
-	if (!err)
-		err = seen_rebuild_locked(m, &c);
+	}
+	m->rebuilding = rb;
+	return 0;
+}
+
+static void rebuild_end(struct gate_maps *m)
+{
+	struct gate_seen_rebuild *rb = m->rebuilding;
+
+	m->rebuilding = NULL;
 	pin_unlock(m);
-	return err;
+	rebuild_free(rb);
+}
+
+int gate_seen_rebuild_step(struct gate_maps *m, unsigned max_batches)
+{
+	struct gate_seen_rebuild *rb = m->rebuilding;
+	struct gate_config c;
+	int r = 0;
+
+	if (!rb)
+		return -EINVAL;
+	for (unsigned b = 0; b < max_batches && r == 0; b++) {
+		__u32 count;
+
+		r = auth_batch(m, &rb->walk, rb->buf, &count);
+		for (__u32 i = 0; r >= 0 && i < count; i++) {
+			__u32 h = gate_seen_hash(&rb->buf->keys[i], rb->seed, rb->cap_log2);
+
+			rb->at_cap[h / 64] |= 1ull << (h % 64);
+		}
+		rb->live += r >= 0 ? count : 0;
+	}
+	if (r == 0)
+		return 0;
+	if (r > 0 && !(r = gate_config_get(m, &c)))
+		r = rebuild_finish(m, rb, &c);
+	rebuild_end(m);
+	return r < 0 ? r : 1;
+}
+
+void gate_seen_rebuild_abort(struct gate_maps *m)
+{
+	if (m->rebuilding)
+		rebuild_end(m);
+}
+
+int gate_seen_rebuild(struct gate_maps *m)
+{
+	int r = gate_seen_rebuild_begin(m);
+
+	while (r == 0)
+		r = gate_seen_rebuild_step(m, UINT_MAX);
+	return r < 0 ? r : 0;
 }
 
 int gate_seen_resize_due(const struct gate_maps *m, uint64_t live)

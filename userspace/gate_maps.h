@@ -18,12 +18,14 @@
 
 #include "gate.h"
 
+struct gate_seen_rebuild;
 struct gate_maps {
 	char pin_dir[PATH_MAX];
 	int auth_fd, trust_fd, config_fd, stats_fd, seen_fd;
 	int lock_fd;            /* the pin dir, flock()ed by writers */
 	uint64_t *seen;         /* gate_seen, mmap()ed */
 	size_t seen_len;
+	struct gate_seen_rebuild *rebuilding; /* a rebuild in steps holds the lock */
 };
 
 /* The maps' pin names, for whoever must remove a pin dir by hand. */
@@ -85,7 +87,17 @@ int gate_auth_sweep(const struct gate_maps *m, uint64_t now_ns, unsigned *delete
  * ones (they only cost a hash lookup per SYN meanwhile), at a size that
  * suits their number (16 bits a key, kept from 8 to 64). On a new state,
  * also choose the seed, which turns gate_seen on. */
-int gate_seen_rebuild(const struct gate_maps *m);
+int gate_seen_rebuild(struct gate_maps *m);
+/* The same in steps, so that a daemon's loop is never held for long: begin
+ * takes the pin-dir lock, which the rebuild keeps until its last step, so
+ * other processes' writers wait; this process's own writes through m go on
+ * meanwhile, and the keys it inserts are kept for the result. A step walks
+ * up to max_batches * 4096 keys; it returns 0 while more remain, 1 when
+ * the screen was written, or -errno (then the screen is as it was). abort
+ * leaves it as it was too. */
+int gate_seen_rebuild_begin(struct gate_maps *m);
+int gate_seen_rebuild_step(struct gate_maps *m, unsigned max_batches);
+void gate_seen_rebuild_abort(struct gate_maps *m);
 /* 1 when a rebuild would resize gate_seen for live keys (or turn it on),
  * 0 when its size suits them, or -errno. */
 int gate_seen_resize_due(const struct gate_maps *m, uint64_t live);

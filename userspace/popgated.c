@@ -123,6 +123,8 @@ static int epoll_add(int ep, int fd, uint64_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* The next sweep; a sweep or screen rebuild under way goes on at the next
+ * turn of the loop instead (a rebuild holds the pin-dir lock). */
 static int arm_sweep(struct daemon *d)
 {
 	struct itimerspec its = {
@@ -130,6 +132,8 @@ static int arm_sweep(struct daemon *d)
 		.it_interval = { .tv_sec = (time_t)d->cfg.sweep_interval_s },
 	};
 
+	if (d->sweeping || d->maps.rebuilding)
+		its = (struct itimerspec){ .it_value = { .tv_nsec = 1000000 } };
 	return timerfd_settime(d->sweep_fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
 
@@ -181,19 +185,34 @@ static void on_pins_changed(struct daemon *d)
 	guard_state(d);
 }
 
+/* One slice of a screen rebuild; the sweeps resume when it is over. */
+static void rebuild_step(struct daemon *d)
+{
+	int r = gate_seen_rebuild_step(&d->maps, SWEEP_BATCHES);
+
+	if (r < 0)
+		msg(LOG_ERR, "%s/%s: rebuilding: %s", d->cfg.pin_dir, GATE_MAP_SEEN, strerror(-r));
+	else if (r > 0)
+		d->seen_stale = 0;
+	arm_sweep(d);
+}
+
 /*
  * The sweep goes in slices of SWEEP_BATCHES batches (~64k entries, tens of
  * milliseconds), one per turn of the loop, so logins are never held up for
- * long however large the map.
+ * long however large the map; so does the screen rebuild that may follow.
  */
 static void sweep(struct daemon *d)
 {
-	struct itimerspec next = { .it_value = { .tv_nsec = 1000000 } };
 	uint64_t ticks;
 	int r;
 
 	if (read(d->sweep_fd, &ticks, sizeof(ticks)) < 0)
 		return;
+	if (d->maps.rebuilding) {
+		rebuild_step(d);
+		return;
+	}
 	if (!d->sweeping) {
 		guard_state(d); /* also catches what inotify cannot see */
 		/* The program's idea of CLOCK_BOOTTIME, put right after a suspend. */
@@ -206,11 +225,10 @@ static void sweep(struct daemon *d)
 	}
 	r = gate_auth_sweep_step(&d->maps, d->sweep_now, &d->sweep, SWEEP_BATCHES);
 	if (r == 0) {
-		timerfd_settime(d->sweep_fd, 0, &next, NULL);
+		arm_sweep(d);
 		return;
 	}
 	d->sweeping = false;
-	arm_sweep(d);
 	if (r < 0)
 		msg(LOG_ERR, "%s/%s: sweeping expired entries: %s", d->cfg.pin_dir, GATE_MAP_AUTH,
 		    strerror(-r));
@@ -222,13 +240,10 @@ static void sweep(struct daemon *d)
 	 * some unknown sources reach the hash lookup; a rebuild reads the whole
 	 * map, so it waits until they are many, or the size is off by 2x. */
 	if (r > 0 && ((d->seen_stale && (uint64_t)d->seen_stale * 4 >= d->sweep.remaining) ||
-		      gate_seen_resize_due(&d->maps, d->sweep.remaining) > 0)) {
-		if ((r = gate_seen_rebuild(&d->maps)))
-			msg(LOG_ERR, "%s/%s: rebuilding: %s", d->cfg.pin_dir, GATE_MAP_SEEN,
-			    strerror(-r));
-		else
-			d->seen_stale = 0;
-	}
+		      gate_seen_resize_due(&d->maps, d->sweep.remaining) > 0) &&
+	    (r = gate_seen_rebuild_begin(&d->maps)))
+		msg(LOG_ERR, "%s/%s: rebuilding: %s", d->cfg.pin_dir, GATE_MAP_SEEN, strerror(-r));
+	arm_sweep(d);
 }
 
 static void remember_ifindexes(struct daemon *d)

@@ -24,11 +24,16 @@
  *  4. The child rebuilds in a loop while the parent adds and removes 9,500
  *     keys again and again, so that the size changes under the program,
  *     which must pass a fixed set of keys every time.
+ *  5. A rebuild in steps (as popgated runs it, one slice per turn of its
+ *     loop): keys the same process inserts between steps, into buckets the
+ *     walk has passed, keep their bits; another process's insert waits for
+ *     the last step; an aborted rebuild leaves the screen as it was.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -36,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -429,6 +435,109 @@ static void part_resizes(char (*texts)[48])
 	      runs);
 }
 
+/* 5. Rebuilds in steps. */
+#define STEP_ADDS 40            /* keys inserted between two steps */
+#define ADDED_BASE 0x20000
+
+/* A child that authorizes ADDED_BASE - 1 through its own maps and then
+ * writes a byte to fd: how the parent sees when the lock let it through. */
+static pid_t other_insert(int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct gate_maps own;
+		struct in6_addr a;
+		char text[48];
+
+		key_of(ADDED_BASE - 1, &a, text, sizeof(text));
+		if (gate_maps_open(&own, pin_dir) || gate_auth_set(&own, &a, 600, "other"))
+			_exit(2);
+		_exit(write(fd, "x", 1) == 1 ? 0 : 3);
+	}
+	return pid;
+}
+
+/* Whether other_insert() reported within ms (its byte is consumed). */
+static bool inserted(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b;
+
+	return poll(&p, 1, ms) == 1 && read(fd, &b, 1) == 1;
+}
+
+static void part_steps(const struct in6_addr *keys)
+{
+	const unsigned nfill = FILL - KEYS / 2;
+	unsigned steps = 0, added = 0, missing = 0, passed = 0;
+	uint64_t bits, after, total;
+	struct gate_config c;
+	struct in6_addr a;
+	char text[48];
+	int fds[2], status, r, err = fillers(0, nfill, true);
+	bool early = false;
+	pid_t child = -1;
+
+	CHECK(!err && size_log2(&c) == MIN_LOG2, "%u keys in 2^16 bits for a rebuild in steps (%s)",
+	      FILL, err ? strerror(-err) : "ok");
+	if (pipe(fds))
+		return;
+	r = gate_seen_rebuild_begin(&m);
+	for (; r == 0; steps++) {
+		if (steps == 1)
+			child = other_insert(fds[1]);
+		for (unsigned i = 0; i < STEP_ADDS && !err; i++, added++) {
+			key_of(ADDED_BASE + added, &a, text, sizeof(text));
+			err = gate_auth_set(&m, &a, 600, "during");
+		}
+		/* The other process waits for the lock the rebuild holds. */
+		if (steps == 2)
+			early = inserted(fds[0], 200);
+		r = gate_seen_rebuild_step(&m, 1);
+	}
+	CHECK(!err && r == 1 && steps >= 3 && !early,
+	      "a rebuild in %u steps of 4,096 keys, %u keys inserted between them, the other "
+	      "process's insert held meanwhile (%d, %s)", steps, added, r,
+	      err ? strerror(-err) : "ok");
+	CHECK(child > 0 && inserted(fds[0], 5000) && waitpid(child, &status, 0) == child &&
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the other process's insert went through once the rebuild was over");
+	CHECK(size_log2(&c) == 18, "the rebuild resized the screen to 2^%u bits (2^18)",
+	      size_log2(&c));
+	for (unsigned j = 0; j <= added; j++) {
+		/* j == added: the other process's key, ADDED_BASE - 1 */
+		key_of(j < added ? ADDED_BASE + j : ADDED_BASE - 1, &a, text, sizeof(text));
+		missing += !bit_set(&m, &c, &a);
+		passed += verdict_of(text) == GATE_pass_authorized;
+	}
+	CHECK(missing == 0 && passed == added + 1 && missing_bits(&c, keys, nfill) == 0,
+	      "every key inserted meanwhile keeps its bit (%u missing) and passes (%u of %u)",
+	      missing, passed, added + 1);
+
+	/* Aborted: nothing written, the lock free again. Half the fillers go,
+	 * so that a rebuild would shed their bits, and 5,620 keys stay, more
+	 * than one step walks. */
+	err = fillers(0, nfill / 2, false) ?: gate_seen_count(&m, &bits, &total);
+	r = err ?: gate_seen_rebuild_begin(&m);
+	r = r ?: gate_seen_rebuild_step(&m, 1);
+	gate_seen_rebuild_abort(&m);
+	err = gate_seen_count(&m, &after, &total);
+	child = other_insert(fds[1]);
+	CHECK(r == 0 && !err && !m.rebuilding && after == bits && inserted(fds[0], 5000) &&
+	      waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "an aborted rebuild writes nothing (%llu bits set before, %llu after) and frees the "
+	      "lock", (unsigned long long)bits, (unsigned long long)after);
+	err = gate_seen_rebuild(&m) ?: gate_seen_count(&m, &after, &total);
+	CHECK(!err && after < bits - nfill / 4,
+	      "a whole one then sheds the revoked keys' bits (%llu set)", (unsigned long long)after);
+	err = fillers(nfill / 2, nfill, false) ?: gate_seen_rebuild(&m);
+	CHECK(!err && size_log2(&c) == MIN_LOG2, "and back to 2^16 bits without the fillers (%s)",
+	      err ? strerror(-err) : "ok");
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	static struct in6_addr keys[KEYS];
@@ -464,6 +573,7 @@ int main(void)
 	part_sizes(keys, texts);
 	part_no_wait(keys);
 	part_resizes(texts);
+	part_steps(keys);
 
 	gate_bpf__destroy(skel);
 	gate_maps_close(&m);
