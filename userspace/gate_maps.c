@@ -856,6 +856,14 @@ static void rebuild_note(struct gate_seen_rebuild *rb, const struct gate_addr *k
 	rb->added[rb->nadded++] = *k;
 }
 
+/* A key's bit in the words at the capacity's size. */
+static void rebuild_add(struct gate_seen_rebuild *rb, const struct gate_addr *k)
+{
+	__u32 h = gate_seen_hash(k, rb->seed, rb->cap_log2);
+
+	rb->at_cap[h / 64] |= 1ull << (h % 64);
+}
+
 static void rebuild_free(struct gate_seen_rebuild *rb)
 {
 	free(rb->buf);
@@ -883,11 +891,8 @@ static int rebuild_finish(const struct gate_maps *m, struct gate_seen_rebuild *r
 
 	if (rb->lost)
 		return -ENOMEM;
-	for (size_t i = 0; i < rb->nadded; i++) {
-		__u32 h = gate_seen_hash(&rb->added[i], rb->seed, rb->cap_log2);
-
-		rb->at_cap[h / 64] |= 1ull << (h % 64);
-	}
+	for (size_t i = 0; i < rb->nadded; i++)
+		rebuild_add(rb, &rb->added[i]);
 	words = calloc(rb->n_cap, sizeof(*words));
 	if (!words)
 		return -ENOMEM;
@@ -967,11 +972,8 @@ int gate_seen_rebuild_step(struct gate_maps *m, unsigned max_batches)
 		__u32 count;
 
 		r = auth_batch(m, &rb->walk, rb->buf, &count);
-		for (__u32 i = 0; r >= 0 && i < count; i++) {
-			__u32 h = gate_seen_hash(&rb->buf->keys[i], rb->seed, rb->cap_log2);
-
-			rb->at_cap[h / 64] |= 1ull << (h % 64);
-		}
+		for (__u32 i = 0; r >= 0 && i < count; i++)
+			rebuild_add(rb, &rb->buf->keys[i]);
 		rb->live += r >= 0 ? count : 0;
 	}
 	if (r == 0)
