@@ -28,6 +28,11 @@
 # BENCH_RX_CPU: 0 (the default) puts the receiver with the generator, as a
 # NIC's driver recycles its pages on its own CPU; run.sh also runs the last
 # CPU ("split"), where pages go back across CPUs (see README).
+# BENCH_FLOOD_BATCH: frames per flush to the receiver, 256 (the default,
+# the most test_run and veth's ring take) or down to 1. Each flush wakes the
+# receiver's NAPI thread once; a NIC under a flood keeps polling instead, so
+# the larger the batch, the less of that wake-up is in the figures. run.sh
+# also runs 64, the kernel's default ("batch64"; see README, "Batch").
 set -eu
 
 variant=$1 seconds=$2 max_packets=$3 sources=${4:-65536}
@@ -47,6 +52,7 @@ if_s=bs$id if_r=br$id
 pin=/sys/fs/bpf/pgb-$id
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgb-$id.XXXX")
 rx_cpu=${BENCH_RX_CPU:-0}
+batch=${BENCH_FLOOD_BATCH:-256}
 gen_cpu=0
 flood_net=2001:db8:f00d::
 relay6=2001:db8::25 client6=2001:db8::1
@@ -231,7 +237,7 @@ bg_in client "$ns_s" taskset -c "$gen_cpu" timeout $((whole_s + 30)) \
 	python3 "$here/smtp.py" client "$relay6" 25 "$seconds" 100000
 client_pid=$bg_pid
 gen=$(in_s taskset -c "$gen_cpu" nice -n -10 "$bench/flood_gen" run "$if_s" "$mac_r" "$relay6" "$flood_net" \
-	25 "$max_packets" "$seconds" "$sources")
+	25 "$max_packets" "$seconds" "$sources" "$batch")
 wait "$client_pid" || true
 pg_wait_for 3 settled "$napi_r" || say "receiver still busy 3 s after the flood"
 t1=$(runtime_ns "$napi_r") x1=$(xmit) c1=$(cookies) s1=$(sleeps "$napi_r")

@@ -4,10 +4,11 @@
  *   flood_gen sink IFACE PREFIX
  *       attach flood_sink (native XDP) to IFACE: drop what comes back to
  *       the flood's /64 PREFIX. Stays until the interface is deleted.
- *   flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES
+ *   flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES BATCH
  *       send at most COUNT SYNs for at most SECONDS (whichever ends first)
  *       from SOURCES (a power of two) addresses of PREFIX to DST_ADDR:PORT
- *       via IFACE, and print "sent=N seconds=S".
+ *       via IFACE, BATCH (1-256) frames per flush to the receiver, and
+ *       print "sent=N ... batch=B".
  *
  * Run inside the sender's namespace (nsenter --net=...). The frames are
  * made by BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES in chunks, so
@@ -33,6 +34,12 @@
 #include "packet_build.h"
 
 #define CHUNK (1 << 18)
+/*
+ * test_run's largest batch (TEST_XDP_MAX_BATCH), also veth's ring size. The
+ * frames of a batch reach the receiver in one flush, and each flush wakes
+ * its NAPI thread once (see tests/bench/README.md, "Batch").
+ */
+#define BATCH_MAX 256
 
 static int fail(const char *what, int err)
 {
@@ -127,6 +134,7 @@ static int cmd_run(char **argv)
 	long long count = atoll(argv[5]);
 	double seconds = atof(argv[6]), t0, t;
 	unsigned long sources = strtoul(argv[7], NULL, 0);
+	int batch = atoi(argv[8]);
 	int ifindex = if_nametoindex(ifname), err;
 	struct flood_gen_bpf *skel;
 	struct in6_addr prefix;
@@ -141,7 +149,7 @@ static int cmd_run(char **argv)
 	if (sscanf(argv[1], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &dmac[0], &dmac[1], &dmac[2],
 		   &dmac[3], &dmac[4], &dmac[5]) != 6 || parse_prefix64(argv[3], &prefix) ||
 	    count <= 0 || seconds <= 0 || !sources || (sources & (sources - 1)) ||
-	    sources > (1ul << 32) - 1) {
+	    sources > (1ul << 32) - 1 || batch < 1 || batch > BATCH_MAX) {
 		fprintf(stderr, "flood_gen: run: bad arguments (see the header of flood_gen.c)\n");
 		return 2;
 	}
@@ -171,6 +179,7 @@ static int cmd_run(char **argv)
 			.data_in = p.d, .data_size_in = p.len,
 			.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
 			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			.batch_size = batch,
 			.repeat = count - sent < CHUNK ? (int)(count - sent) : CHUNK);
 
 		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.flood_gen), &opts);
@@ -182,9 +191,9 @@ static int cmd_run(char **argv)
 		t = now_s();
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	printf("sent=%lld made=%llu gen_seconds=%.3f gen_cpu=%d gen_sys_s=%.3f\n", sent,
+	printf("sent=%lld made=%llu gen_seconds=%.3f gen_cpu=%d gen_sys_s=%.3f batch=%d\n", sent,
 	       (unsigned long long)skel->bss->made, t - t0, sched_getcpu(),
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, batch);
 	flood_gen_bpf__destroy(skel);
 	return 0;
 }
@@ -193,9 +202,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "sink"))
 		return cmd_sink(argv + 2);
-	if (argc == 10 && !strcmp(argv[1], "run"))
+	if (argc == 11 && !strcmp(argv[1], "run"))
 		return cmd_run(argv + 2);
 	fprintf(stderr, "usage: flood_gen sink IFACE PREFIX\n"
-		"       flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES\n");
+		"       flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES BATCH\n");
 	return 2;
 }

@@ -8,7 +8,8 @@
 # 2. flood.sh: a SYN flood across a veth pair, receiver CPU per packet, for
 #    popgate (XDP native, XDP generic, tc), nftables (netdev ingress, inet
 #    prerouting), iptables + ipset and no filter; fresh namespaces per trial;
-#    the receiver on the generator's CPU, then (fewer variants) on another.
+#    the receiver on the generator's CPU, then (fewer variants) on another,
+#    then on the generator's CPU with smaller batches.
 # 3. report.py: tables on stdout, $BUILD/bench/results.json (smoke:
 #    smoke-results.json), and (full only) tests/bench/flood.png.
 #
@@ -31,11 +32,11 @@ BPFTOOL=${BPFTOOL:-bpftool}
 
 if [ "$mode" = full ]; then
 	sizes=1000,100000,1000000 cost_trials=5 target_ms=200
-	flood_s=3 flood_trials=5 split_trials=3 flood_max=100000000
+	flood_s=3 flood_trials=5 split_trials=3 batch64_trials=3 flood_max=100000000
 	results=$out/results.json png=$here/flood.png
 else
 	sizes=1000 cost_trials=1 target_ms=5
-	flood_s=0.3 flood_trials=1 split_trials=1 flood_max=2000000
+	flood_s=0.3 flood_trials=1 split_trials=1 batch64_trials=1 flood_max=2000000
 	results=$out/smoke-results.json png=
 fi
 # VARIANT[:SOURCES] (see flood.sh); xdp-native:1024 shows what the number
@@ -45,6 +46,10 @@ variants="xdp-native xdp-native:1024 xdp-generic tc nft-netdev nft-inet iptables
 # comparison where every frame crosses CPUs (see README), fewer variants.
 split_variants="xdp-native nft-netdev none xdp-floor"
 split_cpu=$(($(nproc) - 1))
+# The receiver on the generator's CPU with the kernel's default batch of 64
+# frames per flush instead of 256 ("batch64"): how much of each figure is
+# the receiver's wake-up per flush (see README, "Batch").
+batch64_variants=$split_variants
 
 say() { echo "bench: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || { say "needs root (BPF, namespaces)"; exit 1; }
@@ -99,13 +104,13 @@ say "1/3 per-packet cost (test_run) and map memory, sizes $sizes"
 has python3 || exit 0
 
 say "2/3 SYN flood: $flood_trials trial(s) of ${flood_s}s per variant, receiver on the generator's CPU;"
-say "    then $split_trials on CPU $split_cpu (split)"
+say "    then $split_trials on CPU $split_cpu (split), then $batch64_trials in batches of 64 (batch64)"
 : >"$work/flood.txt"
-# flood LAYOUT RX_CPU TRIALS VARIANTS: trials interleaved variant by variant,
-# so a slow spell of a shared machine does not land on one variant only.
+# flood LAYOUT RX_CPU BATCH TRIALS VARIANTS: trials interleaved variant by
+# variant, so a slow spell of a shared machine does not land on one variant.
 flood() {
-	local layout=$1 rx_cpu=$2 trials=$3 t vs v src line
-	shift 3
+	local layout=$1 rx_cpu=$2 batch=$3 trials=$4 t vs v src line
+	shift 4
 	for t in $(seq 1 "$trials"); do
 		for vs in "$@"; do
 			v=${vs%%:*} src=65536
@@ -115,7 +120,8 @@ flood() {
 				echo "layout=$layout trial=$t variant=$v sources=$src skipped=1" >>"$work/flood.txt"
 				continue
 			fi
-			if line=$(BENCH_RX_CPU=$rx_cpu "$here/flood.sh" "$v" "$flood_s" "$flood_max" "$src"); then
+			if line=$(BENCH_RX_CPU=$rx_cpu BENCH_FLOOD_BATCH=$batch \
+				"$here/flood.sh" "$v" "$flood_s" "$flood_max" "$src"); then
 				say "  $layout trial $t: $line"
 				echo "layout=$layout trial=$t $line" >>"$work/flood.txt"
 			elif [ $? -eq 3 ] && [ "$mode" = smoke ]; then
@@ -129,11 +135,13 @@ flood() {
 	done
 }
 # shellcheck disable=SC2086
-flood same 0 "$flood_trials" $variants
+flood same 0 256 "$flood_trials" $variants
 if [ "$split_cpu" -gt 0 ]; then
 	# shellcheck disable=SC2086
-	flood split "$split_cpu" "$split_trials" $split_variants
+	flood split "$split_cpu" 256 "$split_trials" $split_variants
 fi
+# shellcheck disable=SC2086
+flood batch64 0 64 "$batch64_trials" $batch64_variants
 
 say "3/3 report"
 # report.py fails (after writing everything) when a trial failed.
