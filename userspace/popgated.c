@@ -242,7 +242,8 @@ static void sweep(struct daemon *d)
 	if (r > 0 && ((d->seen_stale && (uint64_t)d->seen_stale * 4 >= d->sweep.remaining) ||
 		      gate_seen_resize_due(&d->maps, d->sweep.remaining) > 0) &&
 	    (r = gate_seen_rebuild_begin(&d->maps)))
-		msg(LOG_ERR, "%s/%s: rebuilding: %s", d->cfg.pin_dir, GATE_MAP_SEEN, strerror(-r));
+		msg(LOG_ERR, "%s/%s: starting a rebuild: %s", d->cfg.pin_dir, GATE_MAP_SEEN,
+		    strerror(-r));
 	arm_sweep(d);
 }
 
