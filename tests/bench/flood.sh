@@ -15,24 +15,26 @@
 #    to port 25 from SOURCES (default 65536, a power of two) addresses of
 #    2001:db8:f00d::/64 out of bsPID; the receiver routes its answers there
 #    and flood_sink drops them on bsPID.
-#  - Both veths run threaded NAPI at SCHED_FIFO (softirq-like precedence):
-#    the receiver's thread on BENCH_RX_CPU (default 0), everything else
-#    (generator, sender's NAPI thread, SMTP server and client) on CPU 0.
-#    The receiver's cost is its NAPI thread's CPU time (/proc/PID/schedstat,
-#    ns) over the frames that entered its ring (the sender's
-#    tx_queue_0_xdp_xmit).
+#  - The generator, the sender's NAPI (threaded, SCHED_FIFO), the SMTP
+#    server and client run on CPU 0. The receiver's NAPI runs as
+#    BENCH_RX_NAPI says: "softirq" (the default) as the kernel's NET_RX
+#    softirq, where the generator's flush raises it, on CPU 0, as a NIC's
+#    would; "thread" as a threaded NAPI at SCHED_FIFO on BENCH_RX_CPU
+#    (default 0). The receiver's cost is the NET_RX softirq time on CPU 0
+#    (flood_gen's meter), or the NAPI thread's CPU time
+#    (/proc/PID/schedstat), over the frames that entered its ring (the
+#    sender's tx_queue_0_xdp_xmit).
 #  - 10k authorized sources (2001:db8:a::/64 and the client's own two) in
 #    every filter; none of them floods.
 #  - An authorized SMTP client runs sessions against the relay during the
 #    flood; ok/failed counts are reported.
-# BENCH_RX_CPU: 0 (the default) puts the receiver with the generator, as a
-# NIC's driver recycles its pages on its own CPU; run.sh also runs the last
-# CPU ("split"), where pages go back across CPUs (see README).
+# BENCH_RX_CPU (thread only): 0 (the default) puts the receiver with the
+# generator, as a NIC's driver recycles its pages on its own CPU; run.sh
+# also runs the last CPU ("split"), where pages go back across CPUs.
 # BENCH_FLOOD_BATCH: frames per flush to the receiver, 256 (the default,
-# the most test_run and veth's ring take) or down to 1. Each flush wakes the
-# receiver's NAPI thread once; a NIC under a flood keeps polling instead, so
-# the larger the batch, the less of that wake-up is in the figures. run.sh
-# also runs 64, the kernel's default ("batch64"; see README, "Batch").
+# the most test_run and veth's ring take) or down to 1. Each flush is one
+# NET_RX softirq run or one wake-up of the NAPI thread. See the README,
+# "Receiver".
 set -eu
 
 variant=$1 seconds=$2 max_packets=$3 sources=${4:-65536}
@@ -53,6 +55,12 @@ pin=/sys/fs/bpf/pgb-$id
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgb-$id.XXXX")
 rx_cpu=${BENCH_RX_CPU:-0}
 batch=${BENCH_FLOOD_BATCH:-256}
+napi=${BENCH_RX_NAPI:-softirq}
+case $napi in
+softirq) [ "$rx_cpu" = 0 ] || { echo "flood.sh: softirq NAPI runs on CPU 0: BENCH_RX_CPU must be 0" >&2; exit 2; } ;;
+thread) ;;
+*) echo "flood.sh: BENCH_RX_NAPI must be softirq or thread" >&2; exit 2 ;;
+esac
 gen_cpu=0
 flood_net=2001:db8:f00d::
 relay6=2001:db8::25 client6=2001:db8::1
@@ -222,7 +230,14 @@ setup_net
 bg_in server "$ns_r" taskset -c "$gen_cpu" python3 "$here/smtp.py" serve 25 $((whole_s + 120))
 pg_wait_for 10 listening || { say "the SMTP listener did not come up"; exit 1; }
 apply_filter
-napi_r=$(threaded_napi "$ns_r" "$if_r" "$rx_cpu")
+meter_cpu=-1
+if [ "$napi" = thread ]; then
+	napi_r=$(threaded_napi "$ns_r" "$if_r" "$rx_cpu")
+else
+	meter_cpu=$gen_cpu
+fi
+# The sender's NAPI (the flood's answers, flood_sink) must stay out of the
+# NET_RX softirq that is measured.
 threaded_napi "$ns_s" "$if_s" "$gen_cpu" >/dev/null
 mac_r=$(ip -n "$ns_r" -o link show dev "$if_r" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 
@@ -231,23 +246,32 @@ mac_r=$(ip -n "$ns_r" -o link show dev "$if_r" | sed -n 's/.*link\/ether \([0-9a
 pre=$(in_s taskset -c "$gen_cpu" python3 "$here/smtp.py" client "$relay6" 25 5 1)
 [ "$pre" = "ok=1 failed=0" ] || { say "authorized client fails before the flood ($pre)"; exit 1; }
 
-t0=$(runtime_ns "$napi_r") x0=$(xmit) c0=$(cookies) s0=$(sleeps "$napi_r")
+# rx_ns/rx_runs: the receiver's CPU time and runs (softirq runs or NAPI
+# thread wake-ups) so far; in softirq mode flood_gen measures both itself.
+rx_ns() { if [ "$napi" = thread ]; then runtime_ns "$napi_r"; else echo 0; fi; }
+rx_runs() { if [ "$napi" = thread ]; then sleeps "$napi_r"; else echo 0; fi; }
+gen_field() { echo "$gen" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+t0=$(rx_ns) x0=$(xmit) c0=$(cookies) s0=$(rx_runs)
 b0=$(cpu_busy_ms "$rx_cpu") w0=$(now_ms)
 bg_in client "$ns_s" taskset -c "$gen_cpu" timeout $((whole_s + 30)) \
 	python3 "$here/smtp.py" client "$relay6" 25 "$seconds" 100000
 client_pid=$bg_pid
 gen=$(in_s taskset -c "$gen_cpu" nice -n -10 "$bench/flood_gen" run "$if_s" "$mac_r" "$relay6" "$flood_net" \
-	25 "$max_packets" "$seconds" "$sources" "$batch")
+	25 "$max_packets" "$seconds" "$sources" "$batch" "$meter_cpu")
 wait "$client_pid" || true
-pg_wait_for 3 settled "$napi_r" || say "receiver still busy 3 s after the flood"
-t1=$(runtime_ns "$napi_r") x1=$(xmit) c1=$(cookies) s1=$(sleeps "$napi_r")
-b1=$(cpu_busy_ms "$rx_cpu") w1=$(now_ms)
+if [ "$napi" = thread ]; then
+	pg_wait_for 3 settled "$napi_r" || say "receiver still busy 3 s after the flood"
+	t1=$(rx_ns) s1=$(rx_runs)
+else
+	t1=$(gen_field rx_softirq_ns) s1=$(gen_field rx_softirq_runs)
+fi
+x1=$(xmit) c1=$(cookies) b1=$(cpu_busy_ms "$rx_cpu") w1=$(now_ms)
 drops=$(filter_drops)
 
 pkts=$((x1 - x0))
 [ "$pkts" -gt 0 ] || { say "no flood frame reached the receiver"; exit 1; }
 read -r ok failed < <(sed -n 's/^ok=\([0-9]*\) failed=\([0-9]*\)$/\1 \2/p' "$tmp/client")
 echo "variant=$variant sources=$sources ns_per_pkt=$(awk -v t=$((t1 - t0)) -v p="$pkts" 'BEGIN { printf "%.1f", t / p }')" \
-	"pkts=$pkts rx_cpu_ns=$((t1 - t0)) rx_sleeps=$((s1 - s0))" \
+	"pkts=$pkts rx_napi=$napi rx_cpu_ns=$((t1 - t0)) rx_runs=$((s1 - s0))" \
 	"rx_cpu_others_pct=$(( (b1 - b0 - (t1 - t0) / 1000000) * 100 / (w1 - w0) )) filter_drops=${drops:-0} syn_cookies=$((c1 - c0))" \
 	"smtp_ok=${ok:-0} smtp_failed=${failed:-0} $gen"

@@ -23,6 +23,12 @@
  * on them. On the receiver's veth it is the cheapest stateless filter, the
  * floor under every XDP figure: what receiving a frame and reading its
  * headers costs at all, before any decision.
+ *
+ * rx_meter_enter/rx_meter_exit time the NET_RX softirq on meter_cpu: where
+ * the receiver's NAPI runs when it is not threaded (see
+ * tests/bench/README.md, "Receiver"). The kernel here has no
+ * IRQ_TIME_ACCOUNTING, so /proc/stat's softirq column is only sampled at
+ * the tick; these two tracepoints give every run's length in ns.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -41,8 +47,16 @@ const volatile __u32 base_sum;          /* one's-complement sum of the TCP
 					 * varying fields and checksum zero */
 const volatile __u64 sink_prefix;       /* first 8 bytes of the flood /64 */
 
+const volatile __u32 meter_cpu;
+
 /* Frames made; one CPU runs the generator, so a plain increment is exact. */
 __u64 made;
+
+/* NET_RX softirq on meter_cpu: its runs and their total length. Only that
+ * CPU writes them, and a softirq does not nest in itself. */
+__u64 rx_softirq_ns, rx_softirq_runs, rx_softirq_since;
+
+#define NET_RX_SOFTIRQ 3 /* include/linux/interrupt.h, stable since 2.6 */
 
 struct frame {
 	struct ethhdr eth;
@@ -97,4 +111,30 @@ int flood_sink(struct xdp_md *ctx)
 	__builtin_memcpy(&src_hi, &f->ip6.saddr, sizeof(src_hi));
 	__builtin_memcpy(&dst_hi, &f->ip6.daddr, sizeof(dst_hi));
 	return src_hi == sink_prefix || dst_hi == sink_prefix ? XDP_DROP : XDP_PASS;
+}
+
+/* raw_tp/softirq_entry and _exit: the context's only argument is vec_nr. */
+static __always_inline int rx_meter_mine(__u64 *ctx)
+{
+	return ctx[0] == NET_RX_SOFTIRQ && bpf_get_smp_processor_id() == meter_cpu;
+}
+
+SEC("raw_tp/softirq_entry")
+int rx_meter_enter(__u64 *ctx)
+{
+	if (rx_meter_mine(ctx))
+		rx_softirq_since = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("raw_tp/softirq_exit")
+int rx_meter_exit(__u64 *ctx)
+{
+	/* A run already under way when the meter was attached is not counted. */
+	if (rx_meter_mine(ctx) && rx_softirq_since) {
+		rx_softirq_ns += bpf_ktime_get_ns() - rx_softirq_since;
+		rx_softirq_runs++;
+		rx_softirq_since = 0;
+	}
+	return 0;
 }

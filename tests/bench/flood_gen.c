@@ -4,11 +4,14 @@
  *   flood_gen sink IFACE PREFIX
  *       attach flood_sink (native XDP) to IFACE: drop what comes back to
  *       the flood's /64 PREFIX. Stays until the interface is deleted.
- *   flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES BATCH
+ *   flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES BATCH METER_CPU
  *       send at most COUNT SYNs for at most SECONDS (whichever ends first)
  *       from SOURCES (a power of two) addresses of PREFIX to DST_ADDR:PORT
  *       via IFACE, BATCH (1-256) frames per flush to the receiver, and
- *       print "sent=N ... batch=B".
+ *       print "sent=N ... batch=B". METER_CPU -1, or a CPU whose NET_RX
+ *       softirq time is measured from just before the flood until it stops
+ *       growing after it (3 s at most), printed as rx_softirq_ns= and
+ *       rx_softirq_runs=.
  *
  * Run inside the sender's namespace (nsenter --net=...). The frames are
  * made by BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES in chunks, so
@@ -64,6 +67,42 @@ static int parse_prefix64(const char *s, struct in6_addr *a)
 	return 0;
 }
 
+/* Open the object, with the softirq meter only when it is wanted. */
+static struct flood_gen_bpf *open_gen(int meter_cpu)
+{
+	struct flood_gen_bpf *skel = flood_gen_bpf__open();
+
+	if (!skel)
+		return NULL;
+	if (meter_cpu < 0) {
+		bpf_program__set_autoload(skel->progs.rx_meter_enter, false);
+		bpf_program__set_autoload(skel->progs.rx_meter_exit, false);
+	} else {
+		skel->rodata->meter_cpu = (__u32)meter_cpu;
+	}
+	return skel;
+}
+
+static __u64 softirq_ns(const struct flood_gen_bpf *skel)
+{
+	return *(volatile __u64 *)&skel->bss->rx_softirq_ns;
+}
+
+/* The receiver's backlog drains after the last frame: until its softirq
+ * time stops growing for 100 ms, 3 s at most. */
+static void meter_settle(const struct flood_gen_bpf *skel)
+{
+	__u64 before = softirq_ns(skel);
+
+	for (int i = 0; i < 30; i++) {
+		usleep(100 * 1000);
+		if (softirq_ns(skel) == before)
+			return;
+		before = softirq_ns(skel);
+	}
+	fprintf(stderr, "flood_gen: the receiver's softirq is still busy 3 s after the flood\n");
+}
+
 static int cmd_sink(char **argv)
 {
 	struct flood_gen_bpf *skel;
@@ -74,7 +113,7 @@ static int cmd_sink(char **argv)
 		return fail(argv[0], errno);
 	if (parse_prefix64(argv[1], &prefix))
 		return 2;
-	skel = flood_gen_bpf__open();
+	skel = open_gen(-1);
 	if (!skel)
 		return fail("opening the BPF object", errno);
 	memcpy((void *)&skel->rodata->sink_prefix, prefix.s6_addr, 8);
@@ -134,7 +173,7 @@ static int cmd_run(char **argv)
 	long long count = atoll(argv[5]);
 	double seconds = atof(argv[6]), t0, t;
 	unsigned long sources = strtoul(argv[7], NULL, 0);
-	int batch = atoi(argv[8]);
+	int batch = atoi(argv[8]), meter_cpu = atoi(argv[9]);
 	int ifindex = if_nametoindex(ifname), err;
 	struct flood_gen_bpf *skel;
 	struct in6_addr prefix;
@@ -149,7 +188,7 @@ static int cmd_run(char **argv)
 	if (sscanf(argv[1], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &dmac[0], &dmac[1], &dmac[2],
 		   &dmac[3], &dmac[4], &dmac[5]) != 6 || parse_prefix64(argv[3], &prefix) ||
 	    count <= 0 || seconds <= 0 || !sources || (sources & (sources - 1)) ||
-	    sources > (1ul << 32) - 1 || batch < 1 || batch > BATCH_MAX) {
+	    sources > (1ul << 32) - 1 || batch < 1 || batch > BATCH_MAX || meter_cpu < -1) {
 		fprintf(stderr, "flood_gen: run: bad arguments (see the header of flood_gen.c)\n");
 		return 2;
 	}
@@ -159,7 +198,7 @@ static int cmd_run(char **argv)
 	if (build_template(&p, &base, dmac, smac, argv[2], argv[3], (__u16)atoi(argv[4])))
 		return fail("building the template frame", EINVAL);
 
-	skel = flood_gen_bpf__open();
+	skel = open_gen(meter_cpu);
 	if (!skel)
 		return fail("opening the BPF object", errno);
 	skel->rodata->src_mask = (__u32)(sources - 1);
@@ -168,6 +207,10 @@ static int cmd_run(char **argv)
 	if (err) {
 		flood_gen_bpf__destroy(skel);
 		return fail("loading flood_gen", err);
+	}
+	if (meter_cpu >= 0 && (err = flood_gen_bpf__attach(skel))) {
+		flood_gen_bpf__destroy(skel);
+		return fail("attaching the softirq meter", err);
 	}
 
 	t0 = t = now_s();
@@ -191,9 +234,16 @@ static int cmd_run(char **argv)
 		t = now_s();
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	printf("sent=%lld made=%llu gen_seconds=%.3f gen_cpu=%d gen_sys_s=%.3f batch=%d\n", sent,
+	printf("sent=%lld made=%llu gen_seconds=%.3f gen_cpu=%d gen_sys_s=%.3f batch=%d", sent,
 	       (unsigned long long)skel->bss->made, t - t0, sched_getcpu(),
 	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, batch);
+	if (meter_cpu >= 0) {
+		meter_settle(skel);
+		printf(" rx_softirq_ns=%llu rx_softirq_runs=%llu",
+		       (unsigned long long)softirq_ns(skel),
+		       (unsigned long long)skel->bss->rx_softirq_runs);
+	}
+	printf("\n");
 	flood_gen_bpf__destroy(skel);
 	return 0;
 }
@@ -202,9 +252,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "sink"))
 		return cmd_sink(argv + 2);
-	if (argc == 11 && !strcmp(argv[1], "run"))
+	if (argc == 12 && !strcmp(argv[1], "run"))
 		return cmd_run(argv + 2);
 	fprintf(stderr, "usage: flood_gen sink IFACE PREFIX\n"
-		"       flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES BATCH\n");
+		"       flood_gen run IFACE DST_MAC DST_ADDR PREFIX PORT COUNT SECONDS SOURCES BATCH\n"
+		"           METER_CPU\n");
 	return 2;
 }

@@ -30,11 +30,12 @@ SOURCES = 65536  # flood.sh's default number of flood sources
 GOALS = {"drop": 20, "pass": 60}  # net ns, hot, issue 5
 FLOOD_GOALS = {"x_vs_nft": 6, "x_vs_none": 30}  # popgate XDP native, issue 5
 LAYOUTS = {  # run.sh's layouts, primary first: the goals are judged on it
-    "same": "receiver on the generator's CPU (pages recycled locally, as a NIC driver does),"
-            " 256 frames per flush",
-    "split": "receiver on another CPU (every frame and page crosses CPUs), 256 frames per flush",
-    "batch64": "receiver on the generator's CPU, 64 frames per flush (the kernel's default"
-               " batch: 4 times the receiver's wake-ups)",
+    "same": "receiver's NAPI in the NET_RX softirq of the generator's CPU, as a NIC's"
+            " (pages recycled locally), 256 frames per flush",
+    "split": "receiver's NAPI as a thread on another CPU (every frame and page crosses"
+             " CPUs), 256 frames per flush",
+    "thread64": "receiver's NAPI as a thread on the generator's CPU, 64 frames per flush"
+                " (each one wakes it: the method before 2026-12-05 12:00 UTC)",
 }
 PRIMARY = "same"
 
@@ -91,10 +92,11 @@ def summarize(trials):
                 "smtp_failed": sum(t["smtp_failed"] for t in ok),
                 "gen_pps": statistics.median(t["sent"] / t["gen_seconds"] for t in ok),
                 "rx_cpu_others_pct": statistics.median(t["rx_cpu_others_pct"] for t in ok),
-                # Each sleep of the NAPI thread is a wake-up paid by the frames
-                # between two (see README, "Batch").
-                "pkts_per_wake": statistics.median(t["pkts"] / max(t["rx_sleeps"], 1)
-                                                   for t in ok),
+                # A run of the receiver (a softirq run, a wake-up of the NAPI
+                # thread) has a cost of its own, shared by its frames (README,
+                # "Receiver").
+                "pkts_per_run": statistics.median(t["pkts"] / max(t["rx_runs"], 1)
+                                                  for t in ok),
             })
         out.append(row)
     ref = {r["variant"]: r.get("ns_per_pkt") for r in out}
@@ -166,7 +168,7 @@ def print_flood(rows, seconds, layout):
     print(f"\nSYN flood across veth, {LAYOUTS[layout]}:\nreceiver CPU per packet (median of"
           f" trials, {seconds} s each; ratios: how many times cheaper)")
     print(f"{'variant':31} {'ns/pkt':>8} {'min-max':>15} {'vs none':>9} {'vs nft':>9} "
-          f"{'pkts':>9} {'/wake':>6} {'>floor':>7} {'SMTP ok/fail':>12} {'others%':>7}")
+          f"{'pkts':>9} {'/run':>6} {'>floor':>7} {'SMTP ok/fail':>12} {'others%':>7}")
     for r in rows:
         if "ns_per_pkt" not in r:
             why = ("skipped (tools missing)" if r["skipped"] else
@@ -175,12 +177,13 @@ def print_flood(rows, seconds, layout):
             continue
         print(f"{r['label']:31} {r['ns_per_pkt']:8.0f} "
               f"{r['ns_min']:7.0f}-{r['ns_max']:<7.0f} {fmt_x(r['x_vs_none'])} "
-              f"{fmt_x(r['x_vs_nft'])} {r['pkts']:9} {r['pkts_per_wake']:6.0f} "
+              f"{fmt_x(r['x_vs_nft'])} {r['pkts']:9} {r['pkts_per_run']:6.0f} "
               + (f"{r['above_floor_ns']:7.0f}" if r["above_floor_ns"] is not None else "      -")
               + f" {r['smtp_ok']:>6}/{r['smtp_failed']:<5} "
               + (f"{max(r['rx_cpu_others_pct'], 0):7.0f}" if layout == "split" else "      -")
               + (f"  ({r['failed']} failed)" if r["failed"] else ""))
-    print(f"(vs nft: against {LABEL[NFT_REF]}; /wake: frames per wake-up of the receiver;"
+    print(f"(vs nft: against {LABEL[NFT_REF]}; /run: frames per run of the receiver (a"
+          "\n softirq run or a wake-up of its NAPI thread);"
           "\n >floor: ns/pkt minus the XDP drop-all floor;"
           "\n SMTP: authorized sessions completed / failed during the floods; others%: CPU time"
           "\n of other tasks on the receiver's CPU, median, a measure of disturbance (split only:"
@@ -212,7 +215,7 @@ def plot(rows, dat, png):
     script = f"""
 set terminal pngcairo size 1000,560 font ",10"
 set output "{png}"
-set title "SYN flood, receiver on the generator's CPU, 256 frames per flush: CPU per packet (median, min-max), lower is better"
+set title "SYN flood, receiver in the generator CPU's softirq: CPU per packet (median, min-max), lower is better"
 set ylabel "ns per packet (log scale)"
 set logscale y
 set yrange [10:*]

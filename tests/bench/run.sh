@@ -8,8 +8,9 @@
 # 2. flood.sh: a SYN flood across a veth pair, receiver CPU per packet, for
 #    popgate (XDP native, XDP generic, tc), nftables (netdev ingress, inet
 #    prerouting), iptables + ipset and no filter; fresh namespaces per trial;
-#    the receiver on the generator's CPU, then (fewer variants) on another,
-#    then on the generator's CPU with smaller batches.
+#    the receiver's NAPI as the generator CPU's softirq, then (fewer
+#    variants) as a thread on another CPU, then as a thread on the
+#    generator's CPU with smaller batches.
 # 3. report.py: tables on stdout, $BUILD/bench/results.json (smoke:
 #    smoke-results.json), and (full only) tests/bench/flood.png.
 #
@@ -32,24 +33,24 @@ BPFTOOL=${BPFTOOL:-bpftool}
 
 if [ "$mode" = full ]; then
 	sizes=1000,100000,1000000 cost_trials=5 target_ms=200
-	flood_s=3 flood_trials=5 split_trials=3 batch64_trials=3 flood_max=100000000
+	flood_s=3 flood_trials=5 split_trials=3 thread_trials=3 flood_max=100000000
 	results=$out/results.json png=$here/flood.png
 else
 	sizes=1000 cost_trials=1 target_ms=5
-	flood_s=0.3 flood_trials=1 split_trials=1 batch64_trials=1 flood_max=2000000
+	flood_s=0.3 flood_trials=1 split_trials=1 thread_trials=1 flood_max=2000000
 	results=$out/smoke-results.json png=
 fi
 # VARIANT[:SOURCES] (see flood.sh); xdp-native:1024 shows what the number
 # of flood sources does to the gate (its hash buckets stay in cache).
 variants="xdp-native xdp-native:1024 xdp-generic tc nft-netdev nft-inet iptables-ipset none xdp-floor"
-# The receiver on another CPU than the generator ("split"): the same
-# comparison where every frame crosses CPUs (see README), fewer variants.
+# The receiver's NAPI as a thread on another CPU than the generator
+# ("split"): the same comparison where every frame crosses CPUs, fewer
+# variants. Then as a thread on the generator's CPU, 64 frames per flush
+# ("thread64"): the method of the runs before 2026-12-05 12:00 UTC, where
+# every flush wakes the thread (see README, "Receiver").
 split_variants="xdp-native nft-netdev none xdp-floor"
 split_cpu=$(($(nproc) - 1))
-# The receiver on the generator's CPU with the kernel's default batch of 64
-# frames per flush instead of 256 ("batch64"): how much of each figure is
-# the receiver's wake-up per flush (see README, "Batch").
-batch64_variants=$split_variants
+thread_variants=$split_variants
 
 say() { echo "bench: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || { say "needs root (BPF, namespaces)"; exit 1; }
@@ -103,14 +104,15 @@ say "1/3 per-packet cost (test_run) and map memory, sizes $sizes"
 
 has python3 || exit 0
 
-say "2/3 SYN flood: $flood_trials trial(s) of ${flood_s}s per variant, receiver on the generator's CPU;"
-say "    then $split_trials on CPU $split_cpu (split), then $batch64_trials in batches of 64 (batch64)"
+say "2/3 SYN flood: $flood_trials trial(s) of ${flood_s}s per variant, receiver in the generator CPU's softirq;"
+say "    then $split_trials as a thread on CPU $split_cpu (split), then $thread_trials as a thread on CPU 0, batches of 64 (thread64)"
 : >"$work/flood.txt"
-# flood LAYOUT RX_CPU BATCH TRIALS VARIANTS: trials interleaved variant by
-# variant, so a slow spell of a shared machine does not land on one variant.
+# flood LAYOUT RX_NAPI RX_CPU BATCH TRIALS VARIANTS: trials interleaved
+# variant by variant, so a slow spell of a shared machine does not land on
+# one variant.
 flood() {
-	local layout=$1 rx_cpu=$2 batch=$3 trials=$4 t vs v src line
-	shift 4
+	local layout=$1 napi=$2 rx_cpu=$3 batch=$4 trials=$5 t vs v src line
+	shift 5
 	for t in $(seq 1 "$trials"); do
 		for vs in "$@"; do
 			v=${vs%%:*} src=65536
@@ -120,7 +122,7 @@ flood() {
 				echo "layout=$layout trial=$t variant=$v sources=$src skipped=1" >>"$work/flood.txt"
 				continue
 			fi
-			if line=$(BENCH_RX_CPU=$rx_cpu BENCH_FLOOD_BATCH=$batch \
+			if line=$(BENCH_RX_NAPI=$napi BENCH_RX_CPU=$rx_cpu BENCH_FLOOD_BATCH=$batch \
 				"$here/flood.sh" "$v" "$flood_s" "$flood_max" "$src"); then
 				say "  $layout trial $t: $line"
 				echo "layout=$layout trial=$t $line" >>"$work/flood.txt"
@@ -135,13 +137,13 @@ flood() {
 	done
 }
 # shellcheck disable=SC2086
-flood same 0 256 "$flood_trials" $variants
+flood same softirq 0 256 "$flood_trials" $variants
 if [ "$split_cpu" -gt 0 ]; then
 	# shellcheck disable=SC2086
-	flood split "$split_cpu" 256 "$split_trials" $split_variants
+	flood split thread "$split_cpu" 256 "$split_trials" $split_variants
 fi
 # shellcheck disable=SC2086
-flood batch64 0 64 "$batch64_trials" $batch64_variants
+flood thread64 thread 0 64 "$thread_trials" $thread_variants
 
 say "3/3 report"
 # report.py fails (after writing everything) when a trial failed.

@@ -44,7 +44,7 @@ teardown() {
 	[ -n "$mac" ]
 	before=$(pg_gate_stat drop_unauthorized)
 	pg_client "$PG_BUILD/bench/flood_gen" run "$PG_IF_CLIENT" "$mac" "$PG_RELAY6" \
-		"$FLOOD_NET" 25 $((LOAD_SECONDS * 5000000)) "$LOAD_SECONDS" "$FLOOD_SOURCES" 256 >"$out" 2>&1 &
+		"$FLOOD_NET" 25 $((LOAD_SECONDS * 5000000)) "$LOAD_SECONDS" "$FLOOD_SOURCES" 256 -1 >"$out" 2>&1 &
 	local flood=$!
 	pg_bg_register "$flood"
 	pg_wait_for 5 test -s "$out" || sleep 0.5
