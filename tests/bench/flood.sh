@@ -197,13 +197,11 @@ napi_pid() { # IFACE: the NAPI kthread of IFACE (comm "napi/IFACE-ID", cut at 15
 # Exit status 3: this machine cannot run the method (run.sh: smoke skips).
 threaded_napi() { # NS IFACE CPU: prints the pinned thread's PID
 	local pid
-	# Its failure is told by the missing thread below (set -e would end us
-	# here without a word when called outside $(...)).
+	# A failure shows as the missing thread (unchecked, set -e would end a
+	# call outside $(...) here without a word).
 	ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" 2>/dev/null || true
-	pg_wait_for 2 napi_pid "$2" >/dev/null
-	pid=$(napi_pid "$2")
-	if [ -z "$pid" ]; then
-		say "no threaded NAPI on $2 (is /sys read-only here?): the receiver's cost cannot be measured"
+	if ! pg_wait_for 2 napi_pid "$2" >/dev/null || ! pid=$(napi_pid "$2"); then
+		say "no threaded NAPI on $2 (is /sys read-only here?): the method cannot run"
 		exit 3
 	fi
 	taskset -pc "$3" "$pid" >/dev/null
