@@ -270,6 +270,9 @@ drops=$(filter_drops)
 
 pkts=$((x1 - x0))
 [ "$pkts" -gt 0 ] || { say "no flood frame reached the receiver"; exit 1; }
+# A meter that saw nothing would report a free filter.
+[ "${t1:-0}" -gt "$t0" ] && [ "${s1:-0}" -gt "$s0" ] ||
+	{ say "the receiver ($napi) took no CPU time or runs for $pkts frames: not measured"; exit 1; }
 read -r ok failed < <(sed -n 's/^ok=\([0-9]*\) failed=\([0-9]*\)$/\1 \2/p' "$tmp/client")
 echo "variant=$variant sources=$sources ns_per_pkt=$(awk -v t=$((t1 - t0)) -v p="$pkts" 'BEGIN { printf "%.1f", t / p }')" \
 	"pkts=$pkts rx_napi=$napi rx_cpu_ns=$((t1 - t0)) rx_runs=$((s1 - s0))" \
