@@ -46,7 +46,7 @@ variants="xdp-native xdp-native:1024 xdp-generic tc nft-netdev nft-inet iptables
 # The receiver's NAPI as a thread on another CPU than the generator
 # ("split"): the same comparison where every frame crosses CPUs, fewer
 # variants. Then as a thread on the generator's CPU, 64 frames per flush
-# ("thread64"): the method of the runs before 2026-12-05 12:00 UTC, where
+# ("thread64"): the method of the runs before 2026-12-05 11:30 UTC, where
 # every flush wakes the thread (see README, "Receiver").
 split_variants="xdp-native nft-netdev none xdp-floor"
 split_cpu=$(($(nproc) - 1))
