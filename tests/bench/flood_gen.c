@@ -40,7 +40,7 @@
 /*
  * test_run's largest batch (TEST_XDP_MAX_BATCH), also veth's ring size. The
  * frames of a batch reach the receiver in one flush, and each flush wakes
- * its NAPI thread once (see tests/bench/README.md, "Batch").
+ * a threaded NAPI once (see tests/bench/README.md, "Receiver").
  */
 #define BATCH_MAX 256
 

@@ -203,6 +203,7 @@ def print_flood(rows, seconds, layout):
                   + (f", trial by trial median {paired:.1f}x ({min(per):.1f}-{max(per):.1f}x)"
                      if per else "") + tail)
 
+
 def plot(rows, dat, png):
     have = [r for r in rows if "ns_per_pkt" in r]
     colour = {"xdp-native": 0x2a6ebb, "xdp-native:1024": 0x2a6ebb, "xdp-generic": 0x2a6ebb,
