@@ -724,15 +724,20 @@ static void fill(const struct opts *o, struct writer *w, struct watch *wt,
 }
 
 /* The daemon pins its maps at start: give it a moment, bounded. */
+/* libbpf pins each map as it creates it: gate_auth's pin alone does not
+ * mean the others are there yet. */
 static void wait_for_pins(const char *pin_dir)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	int waited = 0;
 
-	if (gate_pin_path(path, sizeof(path), pin_dir, GATE_MAP_AUTH) < 0)
-		fatal("%s: bad pin dir", pin_dir);
-	for (int i = 0; i < PIN_WAIT_MS / 10 && stat(path, &st) < 0; i++)
-		usleep(10000);
+	for (size_t m = 0; m < GATE_NMAPS; m++) {
+		if (gate_pin_path(path, sizeof(path), pin_dir, gate_map_names[m]) < 0)
+			fatal("%s: bad pin dir", pin_dir);
+		for (; waited < PIN_WAIT_MS / 10 && stat(path, &st) < 0; waited++)
+			usleep(10000);
+	}
 }
 
 /* ---- main ---------------------------------------------------------------- */
