@@ -6,23 +6,25 @@
  *                  [--target-ms MS] [--cpu N] [--json FILE] [--bpftool PATH]
  *                  [--auth-max N]
  *
- * DIR is a private pin directory on bpffs that must not exist yet: the
- * gate's maps are created there by gate_state_create(), so the project's
- * own calls fill them; it is removed at exit (run.sh removes it too if we
- * die). gate_auth gets --auth-max entries at most (default popgate's own
- * default, or the largest --sizes if that is more): the size, not the
- * fill, sets the hash table's bucket array, hence what a miss touches.
+ * DIR is a private directory on bpffs that must not exist yet. Every map
+ * size gets a gate of its own, with its maps in DIR/N created by
+ * gate_state_create() and filled by the project's own calls, so that the
+ * sizes are measured side by side; DIR is removed at exit (run.sh removes
+ * it too if we die). gate_auth gets --auth-max entries at most (default
+ * popgate's own default, or the largest --sizes if that is more) at every
+ * size: the size, not the fill, sets the hash table's bucket array, hence
+ * what a miss touches.
  *
  * For every map size, hot (one frame repeated, everything in cache): every
  * verdict of the gate for IPv4 and IPv6 frames through popgate_xdp, a few
  * through popgate_tc, each as min/median/max over --trials runs of about
  * --target-ms, pinned to one CPU, in ns per packet as test_run reports it
- * (see run_once). The cases take turns, one trial each per round (see
- * hot_cases()). "net" is the median of --trials paired differences: each
- * trial of the case is followed by one of an empty program of the same hook
- * on the same frame, so that a change of the shared machine's pace between
- * them moves both (measured apart, a baseline taken 20 s before a case was
- * off by 5-15 ns in a busy spell).
+ * (see run_once). All cases of all sizes take turns, one trial each per
+ * round (see run_rounds()). "net" is the median of --trials paired
+ * differences: each trial of the case is followed by one of an empty
+ * program of the same hook on the same frame, so that a change of the
+ * shared machine's pace between them moves both (measured apart, a
+ * baseline taken 20 s before a case was off by 5-15 ns in a busy spell).
  * Cold: xdp_spray (bench_progs.bpf.c) gives every run a new IPv6 source and
  * tail-calls the gate, so each lookup goes to another bucket of the map;
  * its pair is xdp_spray tail-calling the empty program.
@@ -33,6 +35,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/pkt_cls.h>
 #include <sched.h>
 #include <signal.h>
@@ -58,13 +61,23 @@ static struct {
 	const char *pin_dir, *json_path, *bpftool;
 	unsigned sizes[MAX_SIZES], nsizes, trials, target_ms, auth_max;
 	int cpu;
-} opt = { .bpftool = "bpftool", .trials = 5, .target_ms = 200, .cpu = -1,
+} opt = { .bpftool = "bpftool", .trials = 9, .target_ms = 120, .cpu = -1,
 	  .auth_max = GATE_AUTH_MAX_DEFAULT };
 
-static struct gate_bpf *gate;
+/* A gate with maps of its own, filled to one of --sizes. */
+struct gate_set {
+	unsigned entries;
+	char dir[PATH_MAX];
+	struct gate_bpf *gate;
+	struct gate_maps maps;
+	int trust;                  /* the trust list is set */
+	unsigned long long memlock; /* gate_auth's, filled */
+	long long slab;             /* Slab growth while filling: others allocate and free
+				     * meanwhile, so it may be < 0 */
+};
+
+static struct gate_set sets[MAX_SIZES];
 static struct bench_progs_bpf *yard;
-static struct gate_maps maps = { .auth_fd = -1, .trust_fd = -1, .config_fd = -1, .stats_fd = -1,
-				  .seen_fd = -1, .lock_fd = -1 };
 static FILE *json;
 static int json_first = 1;
 
@@ -106,25 +119,28 @@ struct stat3 {
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* The pins outlive us, so they go even on a signal: their paths are made
- * up front and removing them takes only unlink/rmdir (async-signal-safe).
- * Everything else the kernel frees when our fds close. */
-#define NPINS GATE_NMAPS /* the maps, then the pin dir itself */
-static char pin_paths[NPINS + 1][4096];
+ * up front, in the order they can be removed (each set's maps, its
+ * directory, then DIR), and removing them takes only unlink/rmdir
+ * (async-signal-safe). Everything else the kernel frees when our fds close. */
+static char pin_paths[MAX_SIZES * (GATE_NMAPS + 1) + 1][PATH_MAX];
+static unsigned npins;
 
 static void remove_pins(void)
 {
-	for (size_t i = 0; i <= NPINS; i++)
-		if (pin_paths[i][0])
-			(i < NPINS ? unlink : rmdir)(pin_paths[i]);
+	for (unsigned i = 0; i < npins; i++)
+		if (unlink(pin_paths[i]) < 0)
+			rmdir(pin_paths[i]);
 }
 
 static void cleanup(void)
 {
-	gate_maps_close(&maps);
+	for (unsigned i = 0; i < opt.nsizes; i++) {
+		gate_maps_close(&sets[i].maps);
+		gate_bpf__destroy(sets[i].gate);
+		sets[i].gate = NULL;
+	}
 	bench_progs_bpf__destroy(yard);
-	gate_bpf__destroy(gate);
 	yard = NULL;
-	gate = NULL;
 	remove_pins();
 }
 
@@ -246,28 +262,10 @@ static struct stat3 trial_stats(double *ns, double *diff, double *net)
 	return s;
 }
 
-/* --trials trials of r in a row; with base, each followed by one of base. */
-static struct stat3 measure_runs(const struct runner *r, const struct runner *base, double *net)
-{
-	double ns[MAX_TRIALS], diff[MAX_TRIALS];
-	int repeat = calibrate(r), base_repeat = base ? calibrate(base) : 0;
-
-	for (unsigned i = 0; i < opt.trials; i++)
-		paired_trial(r, repeat, base, base_repeat, i, ns, diff);
-	return trial_stats(ns, base ? diff : NULL, net);
-}
-
-static struct stat3 measure(int prog_fd, const struct pkt *p)
-{
-	struct runner r = { .prog_fd = prog_fd, .p = p, .spray_target = -1 };
-
-	return measure_runs(&r, NULL, NULL);
-}
-
-static __u64 counter_sum(int counter)
+static __u64 counter_sum(const struct gate_set *gs, int counter)
 {
 	struct gate_stats st;
-	int err = gate_stats_read(&maps, &st);
+	int err = gate_stats_read(&gs->maps, &st);
 
 	if (err)
 		die("reading gate_stats: %s", strerror(-err));
@@ -275,17 +273,18 @@ static __u64 counter_sum(int counter)
 }
 
 /* Run a case once and check it takes the path its name says. */
-static void check_case(const struct gcase *c, enum hook h, int prog_fd, const struct pkt *p)
+static void check_case(const struct gate_set *gs, const struct gcase *c, enum hook h, int prog_fd,
+		       const struct pkt *p)
 {
 	int want_ret = h == HOOK_XDP ? (c->drop ? XDP_DROP : XDP_PASS)
 				     : (c->drop ? TC_ACT_SHOT : TC_ACT_UNSPEC);
-	__u64 before = counter_sum(c->counter);
+	__u64 before = counter_sum(gs, c->counter);
 	__u32 ret;
 
 	run_once(prog_fd, p, 1, &ret);
-	if ((int)ret != want_ret || counter_sum(c->counter) != before + 1)
-		die("case %s/%s: verdict %d (want %d) or counter %s not bumped: "
-		    "the figure would measure another path", hook_names[h], c->name,
+	if ((int)ret != want_ret || counter_sum(gs, c->counter) != before + 1)
+		die("%u entries, case %s/%s: verdict %d (want %d) or counter %s not bumped: "
+		    "the figure would measure another path", gs->entries, hook_names[h], c->name,
 		    (int)ret, want_ret, gate_counter_names[c->counter]);
 }
 
@@ -309,8 +308,10 @@ static void report(unsigned entries, const char *kind, enum hook h, const char *
 	}
 }
 
-static void set_trust(int on)
+static void set_trust(struct gate_set *gs, int on)
 {
+	if (gs->trust == on)
+		return;
 	for (int f = 0; f < 2; f++) {
 		struct in6_addr a;
 		unsigned plen;
@@ -318,87 +319,11 @@ static void set_trust(int on)
 
 		if (prefix_parse(trusted_nets[f], &a, &plen))
 			die("%s: bad prefix", trusted_nets[f]);
-		err = on ? gate_trust_add(&maps, &a, plen) : gate_trust_del(&maps, &a, plen);
+		err = on ? gate_trust_add(&gs->maps, &a, plen) : gate_trust_del(&gs->maps, &a, plen);
 		if (err)
 			die("trust %s %s: %s", on ? "add" : "del", trusted_nets[f], strerror(-err));
 	}
-}
-
-/* One hot case through one hook for one family, and its trials so far. */
-struct slot {
-	const struct gcase *c;
-	enum hook h;
-	int fam6;
-	struct pkt p;
-	struct runner r, e;
-	int repeat, base_repeat;
-	double ns[MAX_TRIALS], diff[MAX_TRIALS];
-};
-
-#define MAX_SLOTS (NCASES * 2 * 2)
-
-/*
- * Every hot case, its trials in rounds: round i runs trial i of every case
- * (the cases without the trust list, then those with it). A slow spell of
- * the shared machine, which lasts seconds, so lands on one or two trials of
- * every case instead of on every trial of a few cases, and the medians
- * leave it out. (Case after case, one run had `not gated`, which reads no
- * map, at 9-18 ns from one size to the next.)
- */
-static void hot_cases(unsigned entries)
-{
-	int fds[] = { bpf_program__fd(gate->progs.popgate_xdp),
-		      bpf_program__fd(gate->progs.popgate_tc) };
-	int empty[] = { bpf_program__fd(yard->progs.xdp_empty),
-			bpf_program__fd(yard->progs.tc_empty) };
-	static struct slot slots[MAX_SLOTS];
-	unsigned n = 0;
-	struct pkt p;
-
-	/* For the record: the empty programs alone (net 0 by definition). */
-	build_frame(&p, 4, unknown_srcs[0], 25);
-	for (int h = 0; h < 2; h++)
-		report(entries, "hot", h, "empty", "v4", measure(empty[h], &p), 0);
-	for (int trust = 0; trust < 2; trust++)
-		for (size_t i = 0; i < NCASES; i++)
-			for (int h = 0; h < 2; h++)
-				for (int f = 0; f < 2; f++)
-					if (cases[i].trust == trust && (h == HOOK_XDP || cases[i].tc))
-						slots[n++] = (struct slot){ .c = &cases[i], .h = h,
-									    .fam6 = f };
-	/* Slots are in trust order: set the list once between the two groups. */
-	for (unsigned round = 0; round <= opt.trials; round++) {
-		int trust = 0;
-
-		for (unsigned i = 0; i < n; i++) {
-			struct slot *sl = &slots[i];
-
-			if (sl->c->trust != trust)
-				set_trust(trust = sl->c->trust);
-			if (round == 0) {
-				/* Set up: the frame, the path check, the repeat counts. */
-				build_frame(&sl->p, sl->fam6 ? 6 : 4, sl->c->srcs[sl->fam6],
-					    sl->c->dport);
-				check_case(sl->c, sl->h, fds[sl->h], &sl->p);
-				sl->r = (struct runner){ fds[sl->h], &sl->p, -1, NULL, 0 };
-				sl->e = (struct runner){ empty[sl->h], &sl->p, -1, NULL, 0 };
-				sl->repeat = calibrate(&sl->r);
-				sl->base_repeat = calibrate(&sl->e);
-			} else {
-				paired_trial(&sl->r, sl->repeat, &sl->e, sl->base_repeat, round - 1,
-					     sl->ns, sl->diff);
-			}
-		}
-		if (trust)
-			set_trust(0);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		double net;
-		struct stat3 st = trial_stats(slots[i].ns, slots[i].diff, &net);
-
-		report(entries, "hot", slots[i].h, slots[i].c->name, slots[i].fam6 ? "v6" : "v4",
-		       st, net);
-	}
+	gs->trust = on;
 }
 
 /* xdp_spray's next runs: n sources of prefix, tail-calling target_fd. */
@@ -415,32 +340,144 @@ static void spray_setup(int target_fd, const char *prefix, unsigned n)
 	yard->bss->spray_count = 0;
 }
 
-static void cold_cases(unsigned entries)
+/* One case of one set: its runner on its frame, each trial followed by
+ * one of its baseline if it has one, and its trials so far. */
+struct slot {
+	struct gate_set *set;
+	const char *kind, *name;
+	enum hook h;
+	int fam6;
+	int trust; /* run with the trust list set */
+	struct pkt p;
+	struct runner r, base;
+	int paired, repeat, base_repeat;
+	double ns[MAX_TRIALS], diff[MAX_TRIALS];
+};
+
+/* A set's slots: the two empty programs, the hot cases (at most both hooks
+ * and families each), the cold reference, pass and drop. */
+#define SET_SLOTS (2 + NCASES * 2 * 2 + 3)
+static struct slot slots[MAX_SIZES * SET_SLOTS];
+static unsigned nslots;
+
+static struct slot *slot_new(struct gate_set *gs, const char *kind, const char *name,
+			     enum hook h, int fam6, int trust)
+{
+	struct slot *sl = &slots[nslots++];
+
+	*sl = (struct slot){ .set = gs, .kind = kind, .name = name, .h = h, .fam6 = fam6,
+			     .trust = trust };
+	return sl;
+}
+
+/* The slot's runners, on its frame, and their repeat counts. */
+static void slot_calibrate(struct slot *sl, struct runner r, const struct runner *base)
+{
+	set_trust(sl->set, sl->trust);
+	sl->r = r;
+	sl->r.p = &sl->p;
+	sl->repeat = calibrate(&sl->r);
+	if (base) {
+		sl->base = *base;
+		sl->base.p = &sl->p;
+		sl->base_repeat = calibrate(&sl->base);
+		sl->paired = 1;
+	}
+}
+
+/* Hot: the empty programs alone (for the record, net 0 by definition), then
+ * every case, those with the trust list last. */
+static void hot_slots(struct gate_set *gs)
+{
+	int fds[] = { bpf_program__fd(gs->gate->progs.popgate_xdp),
+		      bpf_program__fd(gs->gate->progs.popgate_tc) };
+	int empty[] = { bpf_program__fd(yard->progs.xdp_empty),
+			bpf_program__fd(yard->progs.tc_empty) };
+
+	for (int h = 0; h < 2; h++) {
+		struct slot *sl = slot_new(gs, "hot", "empty", h, 0, 0);
+
+		build_frame(&sl->p, 4, unknown_srcs[0], 25);
+		slot_calibrate(sl, (struct runner){ empty[h], NULL, -1, NULL, 0 }, NULL);
+	}
+	for (int trust = 0; trust < 2; trust++)
+		for (size_t i = 0; i < NCASES; i++)
+			for (int h = 0; h < 2; h++)
+				for (int f = 0; f < 2; f++) {
+					const struct gcase *c = &cases[i];
+					struct slot *sl;
+
+					if (c->trust != trust || (h == HOOK_TC && !c->tc))
+						continue;
+					sl = slot_new(gs, "hot", c->name, h, f, trust);
+					build_frame(&sl->p, f ? 6 : 4, c->srcs[f], c->dport);
+					set_trust(gs, trust);
+					check_case(gs, c, h, fds[h], &sl->p);
+					slot_calibrate(sl, (struct runner){ fds[h], NULL, -1, NULL, 0 },
+						       &(struct runner){ empty[h], NULL, -1, NULL, 0 });
+				}
+}
+
+/* Cold: xdp_spray in front of the gate, over the set's filler (pass) or
+ * over sources never authorized (drop), against xdp_spray in front of the
+ * empty program. */
+static void cold_slots(struct gate_set *gs)
 {
 	int spray_fd = bpf_program__fd(yard->progs.xdp_spray),
-	    gate_fd = bpf_program__fd(gate->progs.popgate_xdp),
+	    gate_fd = bpf_program__fd(gs->gate->progs.popgate_xdp),
 	    empty_fd = bpf_program__fd(yard->progs.xdp_empty);
-	unsigned n = entries - NSPECIAL;
-	struct stat3 st;
-	struct pkt p;
-	double net = 0;
+	unsigned n = gs->entries - NSPECIAL;
+	struct runner ref = { spray_fd, NULL, empty_fd, MISS_PREFIX, n },
+		      pass = { spray_fd, NULL, gate_fd, FILL_PREFIX, n },
+		      drop = { spray_fd, NULL, gate_fd, MISS_PREFIX, n };
+	struct slot *sl = slot_new(gs, "cold", "spray+empty", HOOK_XDP, 1, 0);
 	__u32 ret;
 
-	build_frame(&p, 6, FILL_PREFIX "1", 25);
-	struct runner ref = { spray_fd, &p, empty_fd, MISS_PREFIX, n },
-		      pass = { spray_fd, &p, gate_fd, FILL_PREFIX, n },
-		      drop = { spray_fd, &p, gate_fd, MISS_PREFIX, n };
-
-	report(entries, "cold", HOOK_XDP, "spray+empty", "v6", measure_runs(&ref, NULL, NULL), 0);
+	build_frame(&sl->p, 6, FILL_PREFIX "1", 25);
+	slot_calibrate(sl, ref, NULL);
 	/* Check the sprayed frames take the paths named (a pass is a hit). */
 	spray_setup(gate_fd, FILL_PREFIX, n);
-	run_once(spray_fd, &p, 1, &ret);
+	run_once(spray_fd, &sl->p, 1, &ret);
 	if (ret != XDP_PASS)
-		die("cold pass: verdict %u: the sprayed sources are not authorized", ret);
-	st = measure_runs(&pass, &ref, &net);
-	report(entries, "cold", HOOK_XDP, "pass", "v6", st, net);
-	st = measure_runs(&drop, &ref, &net);
-	report(entries, "cold", HOOK_XDP, "drop", "v6", st, net);
+		die("%u entries, cold pass: verdict %u: the sprayed sources are not authorized",
+		    gs->entries, ret);
+	sl = slot_new(gs, "cold", "pass", HOOK_XDP, 1, 0);
+	build_frame(&sl->p, 6, FILL_PREFIX "1", 25);
+	slot_calibrate(sl, pass, &ref);
+	sl = slot_new(gs, "cold", "drop", HOOK_XDP, 1, 0);
+	build_frame(&sl->p, 6, FILL_PREFIX "1", 25);
+	slot_calibrate(sl, drop, &ref);
+}
+
+/*
+ * The trials in rounds: round i runs trial i of every slot of every set.
+ * The shared machine has slow spells of 30-60 s here; measured one size
+ * after another, a spell made one size's column slow, even `not gated`,
+ * which reads no map (9 -> 17 ns). Taking turns, it lands on a round or
+ * two of every case of every size, and the medians leave it out unless it
+ * lasts most of the run.
+ */
+static void run_rounds(void)
+{
+	for (unsigned round = 0; round < opt.trials; round++)
+		for (unsigned i = 0; i < nslots; i++) {
+			struct slot *sl = &slots[i];
+
+			set_trust(sl->set, sl->trust);
+			paired_trial(&sl->r, sl->repeat, sl->paired ? &sl->base : NULL,
+				     sl->base_repeat, round, sl->ns, sl->diff);
+		}
+}
+
+static void report_slots(void)
+{
+	for (unsigned i = 0; i < nslots; i++) {
+		struct slot *sl = &slots[i];
+		double net = 0;
+		struct stat3 st = trial_stats(sl->ns, sl->paired ? sl->diff : NULL, &net);
+
+		report(sl->set->entries, sl->kind, sl->h, sl->name, sl->fam6 ? "v6" : "v4", st, net);
+	}
 }
 
 /* The kernel's own account of the map's memory (fdinfo "memlock"). */
@@ -476,46 +513,37 @@ static unsigned long long slab_bytes(void)
 	return kb * 1024;
 }
 
-/* Add filler entries until the map holds `entries`, then size the screen
- * for them as popgated's next sweep would. */
-static void fill_to(unsigned *have, unsigned entries)
+/* The case sources, then filler entries until the map holds the set's
+ * size, then the screen sized for them as popgated's next sweep would. */
+static void fill(struct gate_set *gs)
 {
 	struct in6_addr a;
-	int err;
+	int err = 0;
 
+	for (int f = 0; f < 2 && !err; f++) {
+		parse_addr(auth_srcs[f], &a);
+		err = gate_auth_set(&gs->maps, &a, 3600, "bench");
+		parse_addr(expired_srcs[f], &a);
+		/* A window of 0 s expires the instant it is written. */
+		err = err ? err : gate_auth_set(&gs->maps, &a, 0, "bench");
+	}
+	if (err)
+		die("authorizing the case sources: %s", strerror(-err));
 	parse_addr(FILL_PREFIX, &a);
-	for (; *have < entries; (*have)++) {
-		__u32 idx = *have - NSPECIAL;
-
+	for (__u32 idx = 0; idx < gs->entries - NSPECIAL; idx++) {
 		a.s6_addr[12] = idx >> 24;
 		a.s6_addr[13] = idx >> 16;
 		a.s6_addr[14] = idx >> 8;
 		a.s6_addr[15] = idx;
-		err = gate_auth_set(&maps, &a, 3600, "bench");
+		err = gate_auth_set(&gs->maps, &a, 3600, "bench");
 		if (err)
 			die("authorizing filler %u: %s", idx, strerror(-err));
 	}
-	err = gate_seen_resize_due(&maps, *have);
+	err = gate_seen_resize_due(&gs->maps, gs->entries);
 	if (err > 0)
-		err = gate_seen_rebuild(&maps);
+		err = gate_seen_rebuild(&gs->maps);
 	if (err < 0)
-		die("sizing the screen for %u entries: %s", *have, strerror(-err));
-}
-
-static void specials(void)
-{
-	for (int f = 0; f < 2; f++) {
-		struct in6_addr a;
-		int err;
-
-		parse_addr(auth_srcs[f], &a);
-		err = gate_auth_set(&maps, &a, 3600, "bench");
-		parse_addr(expired_srcs[f], &a);
-		/* A window of 0 s expires the instant it is written. */
-		err = err ? err : gate_auth_set(&maps, &a, 0, "bench");
-		if (err)
-			die("authorizing the case sources: %s", strerror(-err));
-	}
+		die("sizing the screen for %u entries: %s", gs->entries, strerror(-err));
 }
 
 /* Is the gate_auth lookup inlined by the verifier? Count both forms in
@@ -528,7 +556,7 @@ static void inline_check(void)
 	int inlined = 0, called = 0;
 	FILE *f;
 
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(gate->progs.popgate_xdp), &info, &len))
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(sets[0].gate->progs.popgate_xdp), &info, &len))
 		die("prog info: %s", strerror(errno));
 	snprintf(cmd, sizeof(cmd), "%s prog dump xlated id %u 2>/dev/null", opt.bpftool, info.id);
 	f = popen(cmd, "r");
@@ -566,39 +594,64 @@ static void parse_sizes(const char *s)
 	} while (*end);
 }
 
+/* Record a path for remove_pins(), in the order it can be removed. */
+static void pin_path_add(const char *dir, const char *name)
+{
+	char *p = pin_paths[npins++];
+	int n = name ? gate_pin_path(p, PATH_MAX, dir, name) : snprintf(p, PATH_MAX, "%s", dir);
+
+	if (n < 0 || n >= PATH_MAX)
+		die("%s: path too long", dir);
+}
+
+/* A gate of its own for every size, its maps in DIR/N. */
 static void setup(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = opt.pin_dir);
 	unsigned largest = opt.sizes[opt.nsizes - 1];
 	unsigned max = largest > opt.auth_max ? largest : opt.auth_max;
 	cpu_set_t set;
 	struct stat st;
-	int err;
 
+	for (unsigned i = 0; i < opt.nsizes; i++)
+		sets[i] = (struct gate_set){ .entries = opt.sizes[i],
+					     .maps = { .auth_fd = -1, .trust_fd = -1, .config_fd = -1,
+						       .stats_fd = -1, .seen_fd = -1, .lock_fd = -1 } };
 	CPU_ZERO(&set);
 	CPU_SET(opt.cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		die("pinning to CPU %d: %s", opt.cpu, strerror(errno));
 	if (stat(opt.pin_dir, &st) == 0)
 		die("%s exists: give a pin dir of our own, it is removed at exit", opt.pin_dir);
-	for (size_t i = 0; i < NPINS; i++)
-		if (gate_pin_path(pin_paths[i], sizeof(pin_paths[i]), opt.pin_dir, gate_map_names[i]))
+	for (unsigned i = 0; i < opt.nsizes; i++) {
+		if (snprintf(sets[i].dir, sizeof(sets[i].dir), "%s/%u", opt.pin_dir,
+			     sets[i].entries) >= (int)sizeof(sets[i].dir))
 			die("%s: path too long", opt.pin_dir);
-	snprintf(pin_paths[NPINS], sizeof(pin_paths[NPINS]), "%s", opt.pin_dir);
+		for (size_t m = 0; m < GATE_NMAPS; m++)
+			pin_path_add(sets[i].dir, gate_map_names[m]);
+		pin_path_add(sets[i].dir, NULL);
+	}
+	pin_path_add(opt.pin_dir, NULL);
 	/* From here on cleanup() (or a signal) removes the pin dir. */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, on_signal); /* the reader of our output went away */
-	err = gate_state_create(opt.pin_dir, max);
-	if (err)
-		die("creating the gate's maps in %s", opt.pin_dir);
-	gate = gate_bpf__open_opts(&oo);
-	/* libbpf reuses a pinned map only if its definition matches. */
-	if (!gate || bpf_map__set_max_entries(gate->maps.gate_auth, max) || gate_bpf__load(gate))
-		die("loading the gate over the maps in %s", opt.pin_dir);
-	if (gate_maps_open(&maps, opt.pin_dir))
-		die("opening the maps in %s", opt.pin_dir);
+	if (gate_pin_dir_prepare(opt.pin_dir))
+		die("creating %s", opt.pin_dir);
+	for (unsigned i = 0; i < opt.nsizes; i++) {
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = sets[i].dir);
+		struct gate_set *gs = &sets[i];
+
+		if (gate_state_create(gs->dir, max))
+			die("creating the gate's maps in %s", gs->dir);
+		gs->gate = gate_bpf__open_opts(&oo);
+		/* libbpf reuses a pinned map only if its definition matches. */
+		if (!gs->gate || bpf_map__set_max_entries(gs->gate->maps.gate_auth, max) ||
+		    gate_bpf__load(gs->gate))
+			die("loading the gate over the maps in %s", gs->dir);
+		if (gate_maps_open(&gs->maps, gs->dir))
+			die("opening the maps in %s", gs->dir);
+	}
 	yard = bench_progs_bpf__open_and_load();
 	if (!yard)
 		die("loading bench_progs: %s", strerror(errno));
@@ -611,9 +664,7 @@ int main(int argc, char **argv)
 		{ "target-ms", 1, 0, 'm' }, { "cpu", 1, 0, 'c' }, { "json", 1, 0, 'j' },
 		{ "bpftool", 1, 0, 'b' }, { "auth-max", 1, 0, 'a' }, { 0 },
 	};
-	unsigned long long slab0, memlock0, memlock[MAX_SIZES];
-	long long slab[MAX_SIZES]; /* others allocate and free meanwhile: may be < 0 */
-	unsigned have = NSPECIAL;
+	unsigned long long memlock0;
 	__u32 cap;
 	int o, bad = 0;
 
@@ -651,42 +702,48 @@ int main(int argc, char **argv)
 			opt.cpu, opt.trials, opt.target_ms);
 	}
 	inline_check();
-	if (gate_auth_capacity(&maps, &cap))
+	if (gate_auth_capacity(&sets[0].maps, &cap))
 		die("reading gate_auth's size");
 	if (json)
 		fprintf(json, "  \"auth_max_entries\": %u,\n", cap);
 
-	slab0 = slab_bytes();
-	memlock0 = map_memlock(maps.auth_fd);
-	specials();
+	memlock0 = map_memlock(sets[0].maps.auth_fd);
+	for (unsigned i = 0; i < opt.nsizes; i++) {
+		unsigned long long slab0 = slab_bytes();
+
+		fill(&sets[i]);
+		/* Read before the cases run: nothing else of ours allocates in between. */
+		sets[i].memlock = map_memlock(sets[i].maps.auth_fd);
+		sets[i].slab = (long long)(slab_bytes() - slab0);
+	}
+	for (unsigned i = 0; i < opt.nsizes; i++) {
+		hot_slots(&sets[i]);
+		cold_slots(&sets[i]);
+	}
+	run_rounds();
 	printf("\n%8s  %-4s %-5s %-15s %-4s %7s %7s %7s %7s   (ns per packet)\n", "entries",
 	       "kind", "hook", "case", "fam", "min", "median", "max", "net");
 	if (json)
 		fputs("  \"cases\": [", json);
-	for (unsigned i = 0; i < opt.nsizes; i++) {
-		fill_to(&have, opt.sizes[i]);
-		/* Read before the cases run: nothing else allocates in between. */
-		memlock[i] = map_memlock(maps.auth_fd);
-		slab[i] = (long long)(slab_bytes() - slab0);
-		hot_cases(opt.sizes[i]);
-		cold_cases(opt.sizes[i]);
-	}
+	report_slots();
 	if (json)
 		fprintf(json, "\n  ],\n  \"memory_empty_memlock_bytes\": %llu,\n"
 			"  \"screen_memlock_bytes\": %llu,\n  \"memory\": [",
-			memlock0, map_memlock(maps.seen_fd));
+			memlock0, map_memlock(sets[opt.nsizes - 1].maps.seen_fd));
 	json_first = 1;
 	printf("\ngate_auth kernel memory (memlock: the map's own account, fdinfo; slab: "
 	       "/proc/meminfo Slab growth, noisy)\n%8s %14s %10s %16s %10s\n", "entries",
 	       "memlock (B)", "B/entry", "slab delta (B)", "B/entry");
 	printf("%8u %14llu\n", 0u, memlock0);
 	for (unsigned i = 0; i < opt.nsizes; i++) {
-		printf("%8u %14llu %10.1f %16lld %10.1f\n", opt.sizes[i], memlock[i],
-		       (double)memlock[i] / opt.sizes[i], slab[i], (double)slab[i] / opt.sizes[i]);
+		const struct gate_set *gs = &sets[i];
+
+		printf("%8u %14llu %10.1f %16lld %10.1f\n", gs->entries, gs->memlock,
+		       (double)gs->memlock / gs->entries, gs->slab, (double)gs->slab / gs->entries);
 		if (json) {
 			json_sep();
 			fprintf(json, "{\"entries\": %u, \"memlock_bytes\": %llu, "
-				"\"slab_delta_bytes\": %lld}", opt.sizes[i], memlock[i], slab[i]);
+				"\"slab_delta_bytes\": %lld}", gs->entries, gs->memlock, gs->slab);
 		}
 	}
 	if (json) {
@@ -694,6 +751,6 @@ int main(int argc, char **argv)
 		fclose(json);
 	}
 	printf("gate_seen (the screen, fixed by max_entries %u): %llu B\n", cap,
-	       map_memlock(maps.seen_fd));
+	       map_memlock(sets[opt.nsizes - 1].maps.seen_fd));
 	return 0; /* cleanup() runs at exit */
 }

@@ -32,11 +32,11 @@ out=$BUILD/bench
 BPFTOOL=${BPFTOOL:-bpftool}
 
 if [ "$mode" = full ]; then
-	sizes=1000,100000,1000000 cost_trials=5 target_ms=200
+	sizes=1000,100000,1000000 cost_trials=9 target_ms=120
 	flood_s=3 flood_trials=5 split_trials=3 thread_trials=3 flood_max=100000000
 	results=$out/results.json png=$here/flood.png
 else
-	sizes=1000 cost_trials=1 target_ms=5
+	sizes=1000,5000 cost_trials=1 target_ms=5
 	flood_s=0.3 flood_trials=1 split_trials=1 thread_trials=1 flood_max=2000000
 	results=$out/smoke-results.json png=
 fi

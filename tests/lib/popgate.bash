@@ -110,8 +110,8 @@ pg_gate_flush_all() {
 }
 
 # --- popgated -------------------------------------------------------------
-# The daemon's interface is still being written: everything it needs from a
-# test is in these three functions, so adapting to it is a local change.
+# What a test needs of the daemon is in these functions, so a change of its
+# interface stays a local change here.
 #
 #   pg_daemon_start [MODE] [EXTRA_CONF_LINE...]
 #       write $PG_TMP/popgated.conf (pin_dir, log = Dovecot's log, interface
