@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ static void on_line(void *ctx, const char *origin, const char *line, size_t len)
 	rec.addr = l.addr;
 	memcpy(rec.user, l.user, sizeof(rec.user) - 1);
 	rec.format = l.format;
+	rec.cpu = sched_getcpu();
 	/* Blocking: a busy parent slows the reader down, it loses nothing. */
 	if (send(READER_SOCK_FD, &rec, sizeof(rec), MSG_NOSIGNAL) < 0)
 		exit(errno == EPIPE ? 0 : 1);

@@ -29,6 +29,7 @@ struct login_record {
 	struct in6_addr addr;           /* IPv4 as IPv4-mapped, never unspecified */
 	char user[LOGIN_USER_MAX];      /* NUL-terminated, printable ASCII */
 	uint32_t format;                /* enum login_format bit */
+	int32_t cpu;                    /* where the reader sent it from (a hint) */
 };
 
 /* *sock: the parent's end, non-blocking; *pid: the reader's. */

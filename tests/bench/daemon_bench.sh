@@ -271,8 +271,8 @@ latency file latency.file "$LAT_N" "$LAT_GAP" 2000 120 lat -p "$bg_pid" -P "$pin
 stop_all "$pidfile"
 
 # The same daemon with both halves on one CPU (what CPUAffinity= in the unit
-# does): the reader's record then wakes the privileged half on the reader's
-# CPU instead of on an idle one, which on a VM is a halted vCPU to wake.
+# does): against the row above, which follows the reader's CPU, a fixed CPU
+# makes the writer wake the reader across CPUs (on a VM, a halted vCPU).
 cpu_last=$(($(nproc) - 1))
 say "    file, popgated on CPU $cpu_last only, $LAT_N logins"
 : >"$work/file1.log"

@@ -36,6 +36,10 @@ teardown() {
 	case $BATS_TEST_DESCRIPTION in "the sweeper"*) pg_daemon_stop ;; esac
 }
 
+cpus_of() { awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$1/status"; }
+cpus_are() { [ "$(cpus_of "$1")" = "$2" ]; }
+reader_restarts_above() { [ "$(grep -c 'the log reader runs again' "$PG_DAEMON_OUT")" -gt "$1" ]; }
+
 screen_empty() { [ "$(pg_ctl status --json | pg_json '$j->{screen_bits}')" -eq 0 ]; }
 screen_size_is() { [ "$(pg_ctl status --json | pg_json '$j->{screen_size}')" -eq "$1" ]; }
 
@@ -321,6 +325,30 @@ refused() {
 	kill -KILL "$reader"
 	pg_wait_for 10 grep -q "the log reader runs again" "$PG_DAEMON_OUT"
 	pg_alive "$PG_DAEMON_PID"
+	pg_pop3_login "$PG_RELAY4"
+	pg_daemon_wait_allowed "$PG_CLIENT4" 3
+	delivered "$PG_RELAY4" 25
+}
+
+@test "the privileged half runs where the log reader last ran; a restarted reader is held to no CPU" {
+	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (nproc: $(nproc))"
+	local reader all restarts
+	all=$(cpus_of $$)
+	reader=$(pg_descendants "$PG_DAEMON_PID" | head -n 1)
+	[ -n "$reader" ]
+	for cpu in 1 0; do
+		taskset -p -c "$cpu" "$reader" >/dev/null
+		pg_pop3_login "$PG_RELAY4"
+		pg_daemon_wait_allowed "$PG_CLIENT4" 3
+		pg_wait_for 3 cpus_are "$PG_DAEMON_PID" "$cpu"
+		pg_ctl revoke "$PG_CLIENT4"
+	done
+	restarts=$(grep -c 'the log reader runs again' "$PG_DAEMON_OUT" || true)
+	kill -KILL "$reader"
+	pg_wait_for 10 reader_restarts_above "$restarts"
+	reader=$(pg_descendants "$PG_DAEMON_PID" | head -n 1)
+	[ "$(cpus_of "$reader")" = "$all" ]
+	[ "$(cpus_of "$PG_DAEMON_PID")" = "$all" ]
 	pg_pop3_login "$PG_RELAY4"
 	pg_daemon_wait_allowed "$PG_CLIENT4" 3
 	delivered "$PG_RELAY4" 25
