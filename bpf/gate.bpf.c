@@ -160,10 +160,13 @@ static __always_inline int parse_ipv4(void *pos, void *end, bool beyond_end,
 	l4->first_frag = frag & IP_MF;
 	l4->tcp = pos + hlen;
 	l4->limit = pos + tot;
-	__builtin_memset(src, 0, sizeof(*src));
-	src->addr[10] = 0xff;
-	src->addr[11] = 0xff;
-	__builtin_memcpy(&src->addr[12], &ip->saddr, 4);
+	/* ::ffff:a.b.c.d, each half in one 8-byte store: the screen's hash
+	 * reads the key back in halves, and a load spanning several smaller
+	 * stores cannot be forwarded from them (a stall of some 5 ns). */
+	__u8 mapped[8] = { 0, 0, 0xff, 0xff };
+	__builtin_memcpy(&mapped[4], &ip->saddr, 4);
+	__builtin_memset(src->addr, 0, 8);
+	__builtin_memcpy(&src->addr[8], mapped, 8);
 	return -1;
 }
 
