@@ -385,7 +385,6 @@ static int start_reader(struct daemon *d)
 	unfollow_reader(d);
 	err = reader_spawn(d->config_path, d->from_start, d->cfg.reader_user, &d->reader_fd,
 			   &d->reader_pid);
-
 	if (err) {
 		msg(LOG_ERR, "starting the log reader: %s", strerror(-err));
 		return err;

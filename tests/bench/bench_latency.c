@@ -723,9 +723,9 @@ static void fill(const struct opts *o, struct writer *w, struct watch *wt,
 	metric(o->prefix, "map_memlock_bytes", (double)map_memlock(auth_fd));
 }
 
-/* The daemon pins its maps at start: give it a moment, bounded. */
-/* libbpf pins each map as it creates it: gate_auth's pin alone does not
- * mean the others are there yet. */
+/* The daemon pins its maps at start: give it a moment, bounded. libbpf pins
+ * each map as it creates it, so gate_auth's pin alone does not mean the
+ * others are there yet. */
 static void wait_for_pins(const char *pin_dir)
 {
 	char path[PATH_MAX];

@@ -347,8 +347,8 @@ refused() {
 	kill -KILL "$reader"
 	pg_wait_for 10 reader_restarts_above "$restarts"
 	reader=$(pg_descendants "$PG_DAEMON_PID" | head -n 1)
-	[ "$(cpus_of "$reader")" = "$all" ]
-	[ "$(cpus_of "$PG_DAEMON_PID")" = "$all" ]
+	cpus_are "$reader" "$all"
+	cpus_are "$PG_DAEMON_PID" "$all"
 	pg_pop3_login "$PG_RELAY4"
 	pg_daemon_wait_allowed "$PG_CLIENT4" 3
 	delivered "$PG_RELAY4" 25
